@@ -1,0 +1,595 @@
+"""Storage stage: the SQLite database (sqlite-utils), its schema, migrations and writes.
+
+One file, WAL mode, a `schema_migrations` table recording each applied step so
+an older database upgrades in place. Every article is written in its own
+transaction together with everything the NLP step found in it, so a run killed
+at any moment leaves either the whole article or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from tracker.errors import StorageError
+from tracker.records import Analysis, Entity, ExtractedArticle, FeedConfig, FetchResult
+
+# --- migrations -------------------------------------------------------------------------
+# Each migration is (version, name, SQL script). Append only; never edit a released one.
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "initial schema", """
+CREATE TABLE feeds (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    name TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',          -- JSON list
+    added TEXT NOT NULL,
+    last_fetched TEXT,
+    last_ok TEXT,
+    last_status INTEGER,
+    last_error TEXT,
+    last_error_reason TEXT,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    etag TEXT,
+    last_modified TEXT,
+    next_fetch TEXT,
+    entries_total INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE articles (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,                         -- the URL that was fetched
+    canonical_url TEXT NOT NULL UNIQUE,        -- dedupe key (tracking params removed)
+    guid TEXT,
+    title TEXT,
+    authors TEXT NOT NULL DEFAULT '[]',        -- JSON list
+    source TEXT,                               -- site name, else host
+    published TEXT,
+    fetched TEXT NOT NULL,
+    language TEXT,
+    text TEXT NOT NULL DEFAULT '',
+    content_hash TEXT NOT NULL,
+    feed_id INTEGER REFERENCES feeds(id),      -- the feed it first came through
+    method TEXT NOT NULL,                      -- page, feed_content, feed_summary, import_text...
+    fetch_error TEXT,                          -- why the page itself could not be used
+    extractor_version TEXT,
+    date_candidates TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX idx_articles_published ON articles(published);
+CREATE INDEX idx_articles_hash ON articles(content_hash);
+CREATE INDEX idx_articles_guid ON articles(guid);
+CREATE INDEX idx_articles_feed ON articles(feed_id);
+CREATE TABLE article_feeds (
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    feed_id INTEGER NOT NULL REFERENCES feeds(id),
+    guid TEXT,
+    entry_url TEXT,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (article_id, feed_id)
+);
+CREATE INDEX idx_article_feeds_guid ON article_feeds(guid);
+CREATE TABLE companies (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,                 -- canonical name
+    kind TEXT NOT NULL DEFAULT 'company',      -- company, regulator, court, government...
+    parent_id INTEGER REFERENCES companies(id),
+    country TEXT,
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE company_aliases (
+    key TEXT PRIMARY KEY,                      -- folded alias, see fold_name()
+    alias TEXT NOT NULL,
+    company_id INTEGER NOT NULL REFERENCES companies(id)
+);
+CREATE INDEX idx_company_aliases_company ON company_aliases(company_id);
+CREATE TABLE mentions (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    company_id INTEGER NOT NULL REFERENCES companies(id),
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    source TEXT
+);
+CREATE INDEX idx_mentions_article ON mentions(article_id);
+CREATE INDEX idx_mentions_company ON mentions(company_id);
+CREATE TABLE article_companies (
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    company_id INTEGER NOT NULL REFERENCES companies(id),
+    mention_count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (article_id, company_id)
+);
+CREATE INDEX idx_article_companies_company ON article_companies(company_id);
+CREATE TABLE allegations (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    accuser_id INTEGER REFERENCES companies(id),
+    accuser_name TEXT,
+    types TEXT NOT NULL DEFAULT '[]',          -- JSON list of type ids
+    type TEXT,                                 -- the first (primary) type
+    status TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    start INTEGER,
+    "end" INTEGER,
+    cue TEXT,
+    confidence REAL,
+    created TEXT NOT NULL
+);
+CREATE INDEX idx_allegations_article ON allegations(article_id);
+CREATE INDEX idx_allegations_type ON allegations(type);
+CREATE TABLE allegation_types (
+    allegation_id INTEGER NOT NULL REFERENCES allegations(id),
+    type TEXT NOT NULL,
+    PRIMARY KEY (allegation_id, type)
+);
+CREATE INDEX idx_allegation_types_type ON allegation_types(type);
+CREATE TABLE allegation_parties (
+    allegation_id INTEGER NOT NULL REFERENCES allegations(id),
+    company_id INTEGER NOT NULL REFERENCES companies(id),
+    role TEXT NOT NULL,                        -- accuser or accused
+    PRIMARY KEY (allegation_id, company_id, role)
+);
+CREATE INDEX idx_allegation_parties_company ON allegation_parties(company_id, role);
+CREATE TABLE figures (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    allegation_id INTEGER REFERENCES allegations(id),
+    value REAL NOT NULL,
+    unit TEXT NOT NULL,
+    qualifier TEXT,
+    is_money INTEGER NOT NULL DEFAULT 0,
+    text TEXT,
+    start INTEGER,
+    "end" INTEGER
+);
+CREATE INDEX idx_figures_article ON figures(article_id);
+CREATE INDEX idx_figures_unit_value ON figures(unit, value);
+CREATE TABLE responses (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    company_id INTEGER REFERENCES companies(id),
+    company_name TEXT NOT NULL,
+    response TEXT NOT NULL,
+    evidence TEXT,
+    start INTEGER,
+    "end" INTEGER
+);
+CREATE INDEX idx_responses_article ON responses(article_id);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT,
+    summary TEXT
+);
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    title, text, content='articles', content_rowid='id', tokenize='porter unicode61'
+);
+CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, text)
+    VALUES ('delete', old.id, old.title, old.text);
+END;
+CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, text)
+    VALUES ('delete', old.id, old.title, old.text);
+    INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+"""),
+    (2, "digest cursors", """
+CREATE TABLE digest_cursors (
+    name TEXT PRIMARY KEY,
+    last_until TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+"""),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def fold_name(name: str) -> str:
+    """Fold a company name or alias into a lookup key (case, accents, punctuation, suffixes)."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower().replace("&", " and ")
+    text = re.sub(r"'s\b", "", text)
+    words = re.sub(r"[^\w]+", " ", text).split()
+    suffixes = {"inc", "incorporated", "ltd", "limited", "co", "corp", "corporation", "llc",
+                "plc", "ag", "sa", "gmbh", "nv", "bv", "se", "lp", "llp", "pte", "pty"}
+    while len(words) > 1 and words[-1] in suffixes:
+        words.pop()
+    while len(words) > 1 and words[0] == "the":
+        words.pop(0)
+    return " ".join(words)
+
+
+def content_hash(text: str) -> str:
+    """Hash of the whitespace-normalised body, so re-extracted identical text matches."""
+    norm = " ".join(text.split()).lower()
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+# --- opening ------------------------------------------------------------------------------
+
+
+def open_db(path: str | Path, *, readonly: bool = False, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate the database; read-only opens never write."""
+    path = str(path)
+    try:
+        if readonly:
+            if not Path(path).exists():
+                raise StorageError(
+                    f"database {path} does not exist: run `tracker run` or `tracker demo` first"
+                )
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            db = sqlite_utils.Database(conn)
+            check_version(db, path)
+            return db
+        parent = Path(path).parent
+        if not parent.exists():
+            raise StorageError(f"cannot create database {path}: folder {parent} does not exist")
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA busy_timeout=30000")
+        if migrate:
+            apply_migrations(db)
+        return db
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"cannot open database {path}: {exc} (is it a tracker database?)") from exc
+
+
+def current_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def check_version(db: sqlite_utils.Database, path: str) -> None:
+    version = current_version(db)
+    if version > SCHEMA_VERSION:
+        raise StorageError(
+            f"database {path} has schema version {version}, newer than this tracker "
+            f"({SCHEMA_VERSION}): upgrade the tracker"
+        )
+    if version < SCHEMA_VERSION:
+        raise StorageError(
+            f"database {path} has schema version {version}; open it once with `tracker stats` "
+            "(read-write) to upgrade it in place"
+        )
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[int]:
+    """Apply every migration newer than the database; each in its own transaction."""
+    conn = db.conn
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)"
+    )
+    done = current_version(db)
+    if done > SCHEMA_VERSION:
+        raise StorageError(
+            f"database schema version {done} is newer than this tracker ({SCHEMA_VERSION}): "
+            "upgrade the tracker"
+        )
+    applied = []
+    for version, name, script in MIGRATIONS:
+        if version <= done:
+            continue
+        # executescript commits first; wrap the script itself in a transaction.
+        conn.executescript(
+            "BEGIN;\n" + script + "\nINSERT INTO schema_migrations VALUES "
+            f"({version}, '{name}', '{now_iso()}');\nCOMMIT;"
+        )
+        applied.append(version)
+    return applied
+
+
+# --- feeds ----------------------------------------------------------------------------------
+
+
+def upsert_feed(db: sqlite_utils.Database, feed: FeedConfig) -> int:
+    """Insert or update a configured feed; returns its id. Fetch state is kept."""
+    row = db.execute("SELECT id FROM feeds WHERE url = ?", [feed.url]).fetchone()
+    tags = json.dumps(list(feed.tags))
+    with db.conn:
+        if row:
+            db.execute("UPDATE feeds SET name = ?, tags = ? WHERE id = ?",
+                       [feed.name, tags, row[0]])
+            return row[0]
+        cur = db.execute("INSERT INTO feeds (url, name, tags, added) VALUES (?, ?, ?, ?)",
+                         [feed.url, feed.name, tags, now_iso()])
+        return cur.lastrowid
+
+
+def feed_state(db: sqlite_utils.Database, feed_id: int) -> dict:
+    row = db.execute("SELECT * FROM feeds WHERE id = ?", [feed_id])
+    cols = [c[0] for c in row.description]
+    values = row.fetchone()
+    return dict(zip(cols, values, strict=True)) if values else {}
+
+
+def record_feed_fetch(db: sqlite_utils.Database, feed_id: int, result: FetchResult, *,
+                      entries: int = 0, parse_error: str | None = None,
+                      next_fetch: str | None = None) -> None:
+    """Store the outcome of fetching one feed: status, validators, error count, next fetch."""
+    now = now_iso()
+    with db.conn:
+        if result.error:
+            db.execute(
+                "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = ?, "
+                "last_error_reason = ?, error_count = error_count + 1, next_fetch = ? "
+                "WHERE id = ?",
+                [now, result.status, result.error, result.error_reason, next_fetch, feed_id],
+            )
+        else:
+            db.execute(
+                "UPDATE feeds SET last_fetched = ?, last_ok = ?, last_status = ?, "
+                "last_error = ?, last_error_reason = ?, error_count = 0, "
+                "etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
+                "next_fetch = ?, entries_total = entries_total + ? WHERE id = ?",
+                [now, now, result.status, parse_error, "parse" if parse_error else None,
+                 result.etag, result.last_modified, next_fetch, entries, feed_id],
+            )
+
+
+# --- articles ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    id: int
+    created: bool  # False when an existing article was found and (maybe) linked
+
+
+def find_article(db: sqlite_utils.Database, *, canonical_url: str | None = None,
+                 guid: str | None = None, content_hash_: str | None = None) -> int | None:
+    """The id of an already stored article matching the canonical URL, GUID or content hash."""
+    if canonical_url:
+        row = db.execute("SELECT id FROM articles WHERE canonical_url = ?",
+                         [canonical_url]).fetchone()
+        if row:
+            return row[0]
+    if guid:
+        row = db.execute("SELECT article_id FROM article_feeds WHERE guid = ? LIMIT 1",
+                         [guid]).fetchone()
+        if row:
+            return row[0]
+        row = db.execute("SELECT id FROM articles WHERE guid = ? LIMIT 1", [guid]).fetchone()
+        if row:
+            return row[0]
+    if content_hash_:
+        row = db.execute("SELECT id FROM articles WHERE content_hash = ? LIMIT 1",
+                         [content_hash_]).fetchone()
+        if row:
+            return row[0]
+    return None
+
+
+def link_feed(db: sqlite_utils.Database, article_id: int, feed_id: int | None,
+              guid: str | None = None, entry_url: str | None = None) -> bool:
+    """Record that a feed carried an article; True when the link is new."""
+    if feed_id is None:
+        return False
+    with db.conn:
+        cur = db.execute(
+            "INSERT OR IGNORE INTO article_feeds (article_id, feed_id, guid, entry_url, first_seen)"
+            " VALUES (?, ?, ?, ?, ?)", [article_id, feed_id, guid, entry_url, now_iso()])
+    return cur.rowcount > 0
+
+
+def _source_name(article: ExtractedArticle) -> str | None:
+    if article.site_name:
+        return article.site_name
+    match = re.match(r"^[a-z]+://([^/:]+)", article.url or "")
+    if match:
+        host = match.group(1).lower()
+        return host[4:] if host.startswith("www.") else host
+    return None
+
+
+def save_article(db: sqlite_utils.Database, article: ExtractedArticle, analysis: Analysis | None,
+                 *, canonical_url: str, feed_id: int | None = None, guid: str | None = None,
+                 fetch_error: str | None = None) -> StoredArticle:
+    """Store one article and everything found in it, in one transaction.
+
+    An article already stored (same canonical URL, GUID or content hash) is not
+    stored again: the feed is linked to the existing row instead.
+    """
+    chash = content_hash(article.text or article.title or canonical_url)
+    existing = find_article(db, canonical_url=canonical_url, guid=guid, content_hash_=chash)
+    if existing is not None:
+        link_feed(db, existing, feed_id, guid, article.url)
+        return StoredArticle(existing, False)
+    now = now_iso()
+    try:
+        with db.conn:
+            cur = db.execute(
+                "INSERT INTO articles (url, canonical_url, guid, title, authors, source, "
+                "published, fetched, language, text, content_hash, feed_id, method, "
+                "fetch_error, extractor_version, date_candidates) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [article.url, canonical_url, guid, article.title, json.dumps(list(article.authors)),
+                 _source_name(article), article.published, now, article.language,
+                 article.text or "", chash, feed_id, article.method, fetch_error,
+                 analysis.extractor_version if analysis else None,
+                 json.dumps([list(c) for c in article.date_candidates])],
+            )
+            article_id = cur.lastrowid
+            if feed_id is not None:
+                db.execute(
+                    "INSERT OR IGNORE INTO article_feeds "
+                    "(article_id, feed_id, guid, entry_url, first_seen) VALUES (?,?,?,?,?)",
+                    [article_id, feed_id, guid, article.url, now])
+            if analysis is not None:
+                _save_analysis(db, article_id, analysis, now)
+    except sqlite3.IntegrityError:
+        # Another writer stored the same canonical URL between our check and insert.
+        existing = find_article(db, canonical_url=canonical_url)
+        if existing is None:
+            raise
+        link_feed(db, existing, feed_id, guid, article.url)
+        return StoredArticle(existing, False)
+    return StoredArticle(article_id, True)
+
+
+def replace_analysis(db: sqlite_utils.Database, article_id: int, analysis: Analysis) -> None:
+    """Re-run results for an existing article (e.g. after an extractor upgrade)."""
+    with db.conn:
+        for table in ("mentions", "article_companies", "figures", "responses"):
+            db.execute(f"DELETE FROM {table} WHERE article_id = ?", [article_id])
+        ids = [r[0] for r in db.execute("SELECT id FROM allegations WHERE article_id = ?",
+                                        [article_id])]
+        for aid in ids:
+            db.execute("DELETE FROM allegation_parties WHERE allegation_id = ?", [aid])
+            db.execute("DELETE FROM allegation_types WHERE allegation_id = ?", [aid])
+        db.execute("DELETE FROM allegations WHERE article_id = ?", [article_id])
+        db.execute("UPDATE articles SET extractor_version = ? WHERE id = ?",
+                   [analysis.extractor_version, article_id])
+        _save_analysis(db, article_id, analysis, now_iso())
+
+
+def company_id(db: sqlite_utils.Database, name: str, *, kind: str = "company",
+               parent: str | None = None, country: str | None = None,
+               aliases: Iterable[str] = (), now: str | None = None) -> int:
+    """The id of a company by canonical name or alias, creating it (and its parent) if new."""
+    key = fold_name(name)
+    row = db.execute("SELECT company_id FROM company_aliases WHERE key = ?", [key]).fetchone()
+    now = now or now_iso()
+    if row:
+        cid = row[0]
+    else:
+        existing = db.execute("SELECT id FROM companies WHERE name = ?", [name]).fetchone()
+        if existing:
+            cid = existing[0]
+        else:
+            parent_id = None
+            if parent and fold_name(parent) != key:
+                parent_id = company_id(db, parent, kind="company", now=now)
+            cid = db.execute(
+                "INSERT INTO companies (name, kind, parent_id, country, first_seen) "
+                "VALUES (?,?,?,?,?)", [name, kind, parent_id, country, now]).lastrowid
+        db.execute("INSERT OR IGNORE INTO company_aliases (key, alias, company_id) VALUES (?,?,?)",
+                   [key, name, cid])
+    for alias in aliases:
+        akey = fold_name(alias)
+        if akey:
+            db.execute("INSERT OR IGNORE INTO company_aliases (key, alias, company_id) "
+                       "VALUES (?,?,?)", [akey, alias, cid])
+    return cid
+
+
+def _entity_id(db, entity: Entity, now: str) -> int:
+    return company_id(db, entity.name, kind=entity.kind, parent=entity.parent,
+                      country=entity.country, aliases=entity.aliases, now=now)
+
+
+def _save_analysis(db: sqlite_utils.Database, article_id: int, analysis: Analysis,
+                   now: str) -> None:
+    ids: dict[str, int] = {}
+    for entity in analysis.entities:
+        if entity.kind in ("person", "product"):
+            continue
+        cid = _entity_id(db, entity, now)
+        ids[entity.name] = cid
+        db.execute("INSERT OR REPLACE INTO article_companies (article_id, company_id, "
+                   "mention_count) VALUES (?,?,?)", [article_id, cid, len(entity.mentions)])
+        for m in entity.mentions:
+            db.execute("INSERT INTO mentions (article_id, company_id, text, start, \"end\", source)"
+                       " VALUES (?,?,?,?,?,?)", [article_id, cid, m.text, m.start, m.end, m.source])
+
+    def lookup(name: str | None) -> int | None:
+        if not name:
+            return None
+        if name not in ids:
+            ids[name] = company_id(db, name, now=now)
+        return ids[name]
+
+    allegation_ids: list[int] = []
+    for a in analysis.allegations:
+        accuser_id = lookup(a.accuser)
+        aid = db.execute(
+            "INSERT INTO allegations (article_id, accuser_id, accuser_name, types, type, status, "
+            "evidence, start, \"end\", cue, confidence, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [article_id, accuser_id, a.accuser, json.dumps(list(a.types)),
+             a.types[0] if a.types else None, a.status, a.evidence, a.start, a.end, a.cue,
+             a.confidence, now]).lastrowid
+        allegation_ids.append(aid)
+        for t in dict.fromkeys(a.types):
+            db.execute("INSERT OR IGNORE INTO allegation_types VALUES (?, ?)", [aid, t])
+        if accuser_id is not None:
+            db.execute("INSERT OR IGNORE INTO allegation_parties VALUES (?, ?, 'accuser')",
+                       [aid, accuser_id])
+        for name in a.accused:
+            db.execute("INSERT OR IGNORE INTO allegation_parties VALUES (?, ?, 'accused')",
+                       [aid, lookup(name)])
+    for f in analysis.figures:
+        link = allegation_ids[f.allegation] if (
+            f.allegation is not None and 0 <= f.allegation < len(allegation_ids)) else None
+        db.execute(
+            "INSERT INTO figures (article_id, allegation_id, value, unit, qualifier, is_money, "
+            "text, start, \"end\") VALUES (?,?,?,?,?,?,?,?,?)",
+            [article_id, link, f.value, f.unit, f.qualifier, int(f.is_money), f.text, f.start,
+             f.end])
+    for r in analysis.responses:
+        db.execute(
+            "INSERT INTO responses (article_id, company_id, company_name, response, evidence, "
+            "start, \"end\") VALUES (?,?,?,?,?,?,?)",
+            [article_id, lookup(r.company), r.company, r.response, r.evidence, r.start, r.end])
+
+
+# --- runs and stats -------------------------------------------------------------------------
+
+
+def start_run(db: sqlite_utils.Database, started: str) -> int:
+    with db.conn:
+        return db.execute("INSERT INTO runs (started) VALUES (?)", [started]).lastrowid
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, summary: dict) -> None:
+    with db.conn:
+        db.execute("UPDATE runs SET finished = ?, summary = ? WHERE id = ?",
+                   [summary.get("finished") or now_iso(), json.dumps(summary), run_id])
+
+
+def stats(db: sqlite_utils.Database) -> dict:
+    """Row counts and date range, for `tracker stats`."""
+    out: dict = {"schema_version": current_version(db)}
+    for table in ("articles", "feeds", "companies", "allegations", "figures", "responses",
+                  "mentions"):
+        out[table] = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    row = db.execute("SELECT MIN(published), MAX(published), MAX(fetched) FROM articles").fetchone()
+    out["published_first"], out["published_last"], out["last_fetched"] = row
+    out["allegations_by_type"] = dict(db.execute(
+        "SELECT type, COUNT(*) FROM allegation_types GROUP BY type ORDER BY 2 DESC").fetchall())
+    out["articles_by_method"] = dict(db.execute(
+        "SELECT method, COUNT(*) FROM articles GROUP BY method ORDER BY 2 DESC").fetchall())
+    out["top_companies"] = [
+        {"name": n, "kind": k, "articles": c} for n, k, c in db.execute(
+            "SELECT c.name, c.kind, COUNT(*) FROM article_companies ac JOIN companies c "
+            "ON c.id = ac.company_id GROUP BY c.id ORDER BY 3 DESC LIMIT 10")]
+    return out
+
+
+def rows(cursor: sqlite3.Cursor) -> list[dict]:
+    """Cursor rows as dicts keyed by column name."""
+    cols = [c[0] for c in cursor.description]
+    return [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
+
