@@ -1,0 +1,433 @@
+"""Orchestration: feeds -> entries -> pages -> extraction -> NLP -> storage, for one run.
+
+Fetching is asynchronous (httpx through `tracker.fetch.Fetcher`); extraction,
+NLP and database writes happen one article at a time in a worker thread, so
+pages keep downloading while earlier ones are analysed. Each article is
+committed in its own transaction: a run killed at any moment loses at most the
+article in hand, and the next run picks up whatever is still missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from tracker import store
+from tracker.errors import LockedError
+from tracker.records import (
+    Config,
+    ExtractedArticle,
+    FeedConfig,
+    FeedEntry,
+    FetchResult,
+    RunSummary,
+    Settings,
+)
+
+log = logging.getLogger("tracker")
+
+# Called with (event, detail) as the run progresses: "feed", "article", "error".
+Progress = Callable[[str, dict], None]
+
+
+# --- the run lock ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def run_lock(db_path: str, *, wait: bool = False) -> Iterator[None]:
+    """Hold an exclusive lock beside the database for the length of a run.
+
+    flock is released by the kernel when the process dies, so a run killed with
+    SIGKILL never leaves a stale lock behind.
+    """
+    lock_path = f"{db_path}.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise LockedError(
+                f"another `tracker run` is using {db_path}; wait for it to finish or pass --wait"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+# --- helpers shared by run, add and import ---------------------------------------------------
+
+
+class Analyzer:
+    """Loads the NLP analyzer on first use: runs with nothing new never pay for the model."""
+
+    def __init__(self, settings: Settings, *, enabled: bool = True):
+        self.settings, self.enabled, self._analyzer = settings, enabled, None
+
+    def analyze(self, article: ExtractedArticle):
+        if not self.enabled or not (article.text or article.title):
+            return None
+        if self._analyzer is None:
+            from tracker.nlp import Analyzer as NlpAnalyzer
+
+            self._analyzer = NlpAnalyzer(gazetteer_paths=self.settings.gazetteer,
+                                         taxonomy_paths=self.settings.taxonomy)
+        return self._analyzer.analyze(article.text or "", title=article.title)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of a feed's HTML summary or content (paragraphs kept)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    for tag in soup(["script", "style"]):
+        tag.decompose()
+    blocks = [" ".join(b.get_text(" ").split()) for b in soup.find_all(["p", "li", "h2", "h3"])]
+    blocks = [b for b in blocks if b]
+    if not blocks:
+        return " ".join(soup.get_text(" ").split())
+    return "\n\n".join(blocks)
+
+
+def article_from_entry(entry: FeedEntry) -> ExtractedArticle | None:
+    """The entry's own content (or summary) when its page cannot be used."""
+    for raw, method in ((entry.content, "feed_content"), (entry.summary, "feed_summary")):
+        if raw and raw.strip():
+            text = html_to_text(raw) if "<" in raw else raw.strip()
+            if text:
+                return ExtractedArticle(
+                    url=entry.url or entry.feed_url, text=text, title=entry.title,
+                    canonical_url=entry.canonical_url, authors=entry.authors,
+                    published=entry.published, method=method,
+                    date_candidates=(("feed", entry.published),) if entry.published else (),
+                )
+    return None
+
+
+def merge_entry_metadata(article: ExtractedArticle, entry: FeedEntry) -> ExtractedArticle:
+    """Fill what the page lacked from the feed entry; keep the feed's date as a candidate."""
+    candidates = article.date_candidates
+    if entry.published:
+        candidates = (("feed", entry.published),) + tuple(candidates)
+    return replace(
+        article,
+        title=article.title or entry.title,
+        authors=article.authors or entry.authors,
+        published=article.published or entry.published,
+        date_candidates=candidates,
+    )
+
+
+@dataclass
+class PageJob:
+    feed_id: int | None
+    entry: FeedEntry
+    result: FetchResult | None  # None when article pages are not fetched for this feed
+
+
+def process_page(db: sqlite_utils.Database, analyzer: Analyzer, job: PageJob,
+                 summary: RunSummary) -> None:
+    """Extract, analyse and store one article; failures are recorded, never raised."""
+    from tracker.extract import extract_article
+    from tracker.urls import canonical_url
+
+    entry = job.entry
+    article: ExtractedArticle | None = None
+    fetch_error = None
+    if job.result is not None and job.result.ok:
+        try:
+            article = extract_article(job.result.content, job.result.final_url,
+                                      encoding=job.result.encoding)
+            if not article.text.strip():
+                fetch_error, article = "page had no extractable text", None
+            else:
+                article = merge_entry_metadata(article, entry)
+        except Exception as exc:  # extraction must never stop the run
+            fetch_error, article = f"extraction failed: {exc}", None
+    elif job.result is not None:
+        fetch_error = job.result.error or "page not fetched"
+    if fetch_error:
+        summary.pages_failed += 1
+        summary.errors.append({"url": entry.url, "error": fetch_error})
+        log.warning("page %s: %s", entry.url, fetch_error)
+    if article is None:
+        article = article_from_entry(entry)
+    if article is None:
+        if job.result is None or fetch_error:
+            summary.errors.append({"url": entry.url, "error": "no page and no feed content"})
+        return
+    canonical = entry.canonical_url or canonical_url(article.canonical_url or article.url)
+    try:
+        analysis = analyzer.analyze(article)
+    except Exception as exc:
+        # A model error is recorded and the text still stored, so nothing is lost.
+        log.warning("analysis of %s failed: %s", entry.url, exc)
+        summary.errors.append({"url": entry.url, "error": f"analysis failed: {exc}"})
+        analysis = None
+    stored = store.save_article(db, article, analysis, canonical_url=canonical,
+                                feed_id=job.feed_id, guid=entry.guid, fetch_error=fetch_error)
+    if stored.created:
+        summary.articles_new += 1
+        if analysis is not None:
+            summary.allegations_new += len(analysis.allegations)
+            summary.companies_seen += len(analysis.companies)
+    else:
+        summary.articles_linked += 1
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def _feed_due(state: dict, now: datetime) -> bool:
+    nxt = state.get("next_fetch")
+    if not nxt:
+        return True
+    try:
+        return datetime.fromisoformat(nxt) <= now
+    except ValueError:
+        return True
+
+
+async def _run_async(config: Config, db: sqlite_utils.Database, summary: RunSummary, *,
+                     analyzer: Analyzer, force: bool, progress: Progress | None) -> None:
+    from tracker.feeds import parse_feed
+    from tracker.fetch import Fetcher, next_fetch_after
+    from tracker.urls import canonical_url
+
+    settings = config.settings
+    loop = asyncio.get_running_loop()
+    now = datetime.now(UTC)
+    feeds = [f for f in config.feeds if f.enabled]
+    summary.feeds_total = len(feeds)
+    # One writer thread: extraction + NLP + SQLite for one article at a time.
+    queue: asyncio.Queue[PageJob | None] = asyncio.Queue(maxsize=64)
+    # Articles reached through two feeds in the same run are fetched once; the
+    # second feed is linked after the first has stored it.
+    pending: set[str] = set()
+    deferred_links: list[tuple[str, int, FeedEntry]] = []
+
+    async def consumer() -> None:
+        while True:
+            job = await queue.get()
+            if job is None:
+                return
+            await loop.run_in_executor(None, process_page, db, analyzer, job, summary)
+            if progress:
+                progress("article", {"url": job.entry.url})
+
+    async def do_feed(fetcher: Fetcher, feed: FeedConfig) -> None:
+        feed_id = store.upsert_feed(db, feed)
+        state = store.feed_state(db, feed_id)
+        if not force and not _feed_due(state, now):
+            summary.feeds_skipped += 1
+            if progress:
+                progress("feed", {"feed": feed.label, "status": "skipped", "next": state["next_fetch"]})
+            return
+        result = await fetcher.fetch(feed.url, etag=state.get("etag"),
+                                     last_modified=state.get("last_modified"), trusted=True,
+                                     kind="feed")
+        if result.not_modified:
+            summary.feeds_not_modified += 1
+            store.record_feed_fetch(db, feed_id, result)
+            if progress:
+                progress("feed", {"feed": feed.label, "status": "not modified"})
+            return
+        if result.error:
+            await _feed_failed(feed, feed_id, state, result)
+            return
+        parsed = parse_feed(result.content, result.final_url, content_type=result.content_type,
+                            encoding=result.encoding)
+        if parsed.error and not parsed.entries:
+            await _feed_failed(feed, feed_id, state,
+                               replace(result, error=parsed.error, error_reason="parse"))
+            return
+        summary.feeds_ok += 1
+        limit = feed.max_articles or settings.max_articles_per_feed
+        entries = parsed.entries[:limit]
+        summary.entries_seen += len(entries)
+        store.record_feed_fetch(db, feed_id, result, entries=len(entries), parse_error=parsed.error)
+        if parsed.error:
+            summary.errors.append({"feed": feed.label, "error": parsed.error})
+        if progress:
+            progress("feed", {"feed": feed.label, "status": "ok", "entries": len(entries)})
+        fetch_pages = settings.fetch_articles if feed.fetch_articles is None else feed.fetch_articles
+        robots = settings.respect_robots if feed.respect_robots is None else feed.respect_robots
+        page_tasks = []
+        for entry in entries:
+            canon = entry.canonical_url or (canonical_url(entry.url) if entry.url else None)
+            existing = store.find_article(db, canonical_url=canon, guid=entry.guid)
+            if existing is not None:
+                if store.link_feed(db, existing, feed_id, entry.guid, entry.url):
+                    summary.articles_linked += 1
+                continue
+            if canon:
+                if canon in pending:
+                    deferred_links.append((canon, feed_id, entry))
+                    continue
+                pending.add(canon)
+            if fetch_pages and entry.url:
+                page_tasks.append(asyncio.create_task(fetch_page(fetcher, feed_id, entry, robots)))
+            else:
+                await queue.put(PageJob(feed_id, entry, None))
+        for task in page_tasks:
+            await task
+
+    async def fetch_page(fetcher: Fetcher, feed_id: int, entry: FeedEntry, robots: bool) -> None:
+        result = await fetcher.fetch(entry.url, trusted=False, kind="page", check_robots=robots)
+        await queue.put(PageJob(feed_id, entry, result))
+
+    async def _feed_failed(feed: FeedConfig, feed_id: int, state: dict,
+                           result: FetchResult) -> None:
+        summary.feeds_failed += 1
+        count = (state.get("error_count") or 0) + 1
+        nxt = next_fetch_after(count, datetime.now(UTC), result.retry_after)
+        store.record_feed_fetch(db, feed_id, result, next_fetch=nxt.isoformat())
+        summary.errors.append({"feed": feed.label, "url": feed.url, "error": result.error})
+        log.warning("feed %s: %s", feed.label, result.error)
+        if progress:
+            progress("feed", {"feed": feed.label, "status": "failed", "error": result.error})
+
+    consumer_task = asyncio.create_task(consumer())
+    try:
+        async with Fetcher(settings) as fetcher:
+            await asyncio.gather(*(do_feed(fetcher, f) for f in feeds))
+    finally:
+        await queue.put(None)
+        await consumer_task
+    for canon, feed_id, entry in deferred_links:
+        existing = store.find_article(db, canonical_url=canon, guid=entry.guid)
+        if existing is not None and store.link_feed(db, existing, feed_id, entry.guid, entry.url):
+            summary.articles_linked += 1
+
+
+def run(config: Config, db_path: str, *, force: bool = False, nlp: bool = True,
+        wait: bool = False, progress: Progress | None = None) -> RunSummary:
+    """Fetch every due feed of `config` into the database at `db_path`; return a summary.
+
+    Feeds that fail are recorded (status, error, next fetch) and the run goes on.
+    Ctrl-C stops the run cleanly: what was stored stays stored, and the summary
+    says the run was interrupted.
+    """
+    summary = RunSummary(started=datetime.now(UTC).replace(microsecond=0))
+    with run_lock(db_path, wait=wait):
+        db = store.open_db(db_path)
+        run_id = store.start_run(db, summary.started.isoformat())
+        analyzer = Analyzer(config.settings, enabled=nlp)
+        try:
+            asyncio.run(_run_async(config, db, summary, analyzer=analyzer, force=force,
+                                   progress=progress))
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        finally:
+            summary.finished = datetime.now(UTC).replace(microsecond=0)
+            store.finish_run(db, run_id, summary.to_dict())
+            db.conn.close()
+    return summary
+
+
+# --- single articles: `tracker add` and `tracker import` --------------------------------------
+
+
+def add_urls(urls: list[str], db_path: str, settings: Settings, *, nlp: bool = True
+             ) -> list[dict]:
+    """Fetch, extract, analyse and store articles an analyst names by URL."""
+    from tracker.fetch import Fetcher
+    from tracker.urls import canonical_url
+
+    async def fetch_all() -> list[FetchResult]:
+        async with Fetcher(settings) as fetcher:
+            return await asyncio.gather(*(fetcher.fetch(u, trusted=True, kind="page")
+                                          for u in urls))
+
+    results = asyncio.run(fetch_all())
+    db = store.open_db(db_path)
+    analyzer = Analyzer(settings, enabled=nlp)
+    out = []
+    for url, result in zip(urls, results, strict=True):
+        summary = RunSummary(started=datetime.now(UTC))
+        entry = FeedEntry(feed_url="", guid=None, url=url, canonical_url=canonical_url(url))
+        process_page(db, analyzer, PageJob(None, entry, result), summary)
+        ok = summary.articles_new + summary.articles_linked > 0
+        out.append({"url": url, "stored": ok, "new": summary.articles_new > 0,
+                    "error": None if ok else (summary.errors[0]["error"] if summary.errors
+                                              else "nothing stored")})
+    db.conn.close()
+    return out
+
+
+def import_records(records: Iterator[tuple[str, dict | None, str | None]], db_path: str,
+                   settings: Settings, *, nlp: bool = True) -> dict:
+    """Store existing articles: (label, record, error) triples from `read_import_source`."""
+    from tracker.extract import extract_article
+    from tracker.urls import canonical_url
+
+    db = store.open_db(db_path)
+    analyzer = Analyzer(settings, enabled=nlp)
+    counts = {"new": 0, "duplicate": 0, "failed": 0, "errors": []}
+    for label, rec, error in records:
+        if error or rec is None:
+            counts["failed"] += 1
+            counts["errors"].append({"record": label, "error": error})
+            continue
+        try:
+            url = rec.get("url") or f"urn:import:{label}"
+            if rec.get("html"):
+                article = extract_article(rec["html"], url)
+                article = replace(article, title=rec.get("title") or article.title,
+                                  published=rec.get("published") or article.published,
+                                  method="import_html")
+            else:
+                article = ExtractedArticle(url=url, text=rec.get("text") or "",
+                                           title=rec.get("title"),
+                                           published=rec.get("published"), method="import_text")
+            if not (article.text or "").strip():
+                raise ValueError("no text (give `text` or `html`)")
+            analysis = analyzer.analyze(article)
+            stored = store.save_article(db, article, analysis,
+                                        canonical_url=canonical_url(url) if "://" in url else url)
+            counts["new" if stored.created else "duplicate"] += 1
+        except Exception as exc:  # one bad record must not stop the import
+            counts["failed"] += 1
+            counts["errors"].append({"record": label, "error": str(exc)})
+    db.conn.close()
+    return counts
+
+
+def read_import_source(path: str) -> Iterator[tuple[str, dict | None, str | None]]:
+    """Yield (label, record, error) from a JSONL file or a folder of .html files."""
+    import json
+
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(list(p.glob("*.html")) + list(p.glob("*.htm")))
+        for f in files:
+            try:
+                yield f.name, {"html": f.read_bytes(), "url": f.resolve().as_uri()}, None
+            except OSError as exc:
+                yield f.name, None, str(exc)
+        return
+    with open(p, encoding="utf-8", errors="replace") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            label = f"{p.name}:{n}"
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield label, None, f"not JSON: {exc.msg} at column {exc.colno}"
+                continue
+            if not isinstance(rec, dict):
+                yield label, None, "expected a JSON object"
+                continue
+            yield label, rec, None
+
