@@ -1,0 +1,685 @@
+"""Search stage: turn an analyst's question (free text plus filters) into ranked articles and facets.
+
+`SearchFilters` describes the question; `filter_clause` turns it into a SQL
+WHERE fragment over `articles a` with bound parameters (digests and exports
+reuse it); `search` runs it with BM25 or date order, snippets, allegation
+summaries and facet counts. The read-only page queries of the web app
+(`article_detail`, `company_detail`) live here too, so scripts can call them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlite_utils
+
+from tracker.errors import QueryError
+from tracker.store import fold_name, rows
+
+# Snippet markers: private-use characters that never occur in article text, so
+# callers can split the snippet into plain and highlighted parts before escaping.
+MARK_START = "\ue000"
+MARK_END = "\ue001"
+
+SORTS = ("relevance", "date")
+FACETS = ("type", "company", "source", "year")
+FACET_LIMIT = 12
+MAX_LIMIT = 500
+
+# ISO 4217 codes the figure filter recognises in any letter case; other
+# three-letter units are still accepted when written in capitals.
+CURRENCIES = {
+    "USD", "EUR", "GBP", "CNY", "RMB", "JPY", "CHF", "CAD", "AUD", "INR", "KRW", "HKD", "SGD",
+    "SEK", "NOK", "DKK", "BRL", "RUB", "TRY", "ZAR", "NZD", "PLN", "MXN", "TWD", "ILS",
+}
+_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
+                "b": 1e9, "bn": 1e9, "billion": 1e9, "t": 1e12, "trillion": 1e12}
+_FIGURE_RE = re.compile(
+    r"^\s*(?P<unit>[A-Za-z][A-Za-z _-]*?)\s*(?P<op>>=|<=|=>|=<|==|>|<|=)\s*"
+    r"(?P<num>\d[\d,_]*(?:\.\d+)?)\s*(?P<mult>[A-Za-z]+)?\s*$"
+)
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FigureFilter:
+    """A condition on a figure found in the article: `unit op value` (e.g. accounts >= 1e6)."""
+
+    unit: str  # lower-case plural count noun, or ISO 4217 code for money
+    op: str  # one of >=, >, <=, <, =
+    value: float
+
+    @property
+    def is_money(self) -> bool:
+        return len(self.unit) == 3 and self.unit.isupper()
+
+    def __str__(self) -> str:
+        value = int(self.value) if float(self.value).is_integer() else self.value
+        return f"{self.unit}{self.op}{value}"
+
+
+def parse_figure_filter(text: str) -> FigureFilter:
+    """Parse `accounts>=1000000`, `EUR >= 100m` or `users>2.5 million` into a FigureFilter."""
+    match = _FIGURE_RE.match(text or "")
+    if not match:
+        raise QueryError(
+            f"figure filter {text!r} is not understood: write UNIT OPERATOR NUMBER, for example "
+            "'accounts>=1000000' or 'EUR>=100m' (operators: >=, >, <=, <, =)"
+        )
+    unit = " ".join(match["unit"].split())
+    if unit.upper() in CURRENCIES or (len(unit) == 3 and unit.isupper()):
+        unit = unit.upper()
+    else:
+        unit = unit.lower()
+    op = {"=>": ">=", "=<": "<=", "==": "="}.get(match["op"], match["op"])
+    value = float(match["num"].replace(",", "").replace("_", ""))
+    if match["mult"]:
+        mult = _MULTIPLIERS.get(match["mult"].lower())
+        if mult is None:
+            raise QueryError(
+                f"figure filter {text!r}: unknown multiplier {match['mult']!r} "
+                "(use k, m, bn, thousand, million or billion)"
+            )
+        value *= mult
+    return FigureFilter(unit=unit, op=op, value=value)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """What an analyst asks for. Empty fields do not filter; tuples are OR-ed within a field.
+
+    Allegation conditions (accuser, accused, types, status) must all hold for
+    the same allegation of the article.
+    """
+
+    query: str | None = None  # FTS5 syntax: words, "phrases", prefix*, AND/OR/NOT, ( )
+    company: str | None = None  # canonical name or any alias; articles naming it
+    include_subsidiaries: bool = False  # company also matches its subsidiaries (any depth)
+    accuser: str | None = None
+    accused: str | None = None
+    types: tuple[str, ...] = ()  # allegation type ids, e.g. model_distillation
+    status: tuple[str, ...] = ()  # alleged, investigating, charged, fined, settled...
+    since: str | None = None  # published on or after: YYYY, YYYY-MM or YYYY-MM-DD
+    until: str | None = None  # published on or before (the whole year/month/day included)
+    source: str | None = None  # site name, or a feed's name or URL
+    feed_tag: str | None = None  # a tag given to the feed in feeds.yaml
+    language: str | None = None  # "en" also matches "en-GB"
+    figures: tuple[FigureFilter, ...] = ()  # all must hold (each by some figure)
+
+    def is_empty(self) -> bool:
+        return not any((self.query and self.query.strip(), self.company, self.accuser,
+                        self.accused, self.types, self.status, self.since, self.until,
+                        self.source, self.feed_tag, self.language, self.figures))
+
+
+def _parse_date(text: str, *, end: bool, name: str) -> str:
+    """`2025`, `2025-03` or `2025-03-07` to an ISO bound; `end` gives the day after the period."""
+    text = text.strip()
+    m = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text)
+    if not m:
+        raise QueryError(f"{name} date {text!r} is not understood: use YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
+    try:
+        start = date(year, month, day)
+    except ValueError as exc:
+        raise QueryError(f"{name} date {text!r} is not a real date: {exc}") from exc
+    if not end:
+        return start.isoformat()
+    if m[3]:
+        stop = start + timedelta(days=1)
+    elif m[2]:
+        stop = date(year + (month == 12), month % 12 + 1, 1)
+    else:
+        stop = date(year + 1, 1, 1)
+    return stop.isoformat()
+
+
+_COMPANY_IDS = (
+    "WITH RECURSIVE tree(id) AS (SELECT company_id FROM company_aliases WHERE key = ? "
+    "UNION SELECT c.id FROM companies c JOIN tree ON c.parent_id = tree.id) SELECT id FROM tree"
+)
+
+
+def _company_ids_sql(name: str, subsidiaries: bool) -> tuple[str, list]:
+    if subsidiaries:
+        return _COMPANY_IDS, [fold_name(name)]
+    return "SELECT company_id FROM company_aliases WHERE key = ?", [fold_name(name)]
+
+
+def filter_clause(filters: SearchFilters, *, text: bool = True) -> tuple[str, list]:
+    """A WHERE fragment over `articles a` and its bound parameters ("1" when nothing filters).
+
+    With `text=False` the free-text query is left out (search() joins the FTS
+    table itself to rank by BM25). Values are always bound, never formatted in.
+    """
+    clauses: list[str] = []
+    params: list = []
+    if text and filters.query and filters.query.strip():
+        clauses.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+        params.append(fts_query(filters.query))
+    if filters.company:
+        sub, sub_params = _company_ids_sql(filters.company, filters.include_subsidiaries)
+        clauses.append(
+            f"a.id IN (SELECT ac.article_id FROM article_companies ac WHERE ac.company_id IN ({sub}))"
+        )
+        params += sub_params
+    allegation: list[str] = []
+    if filters.types:
+        marks = ",".join("?" * len(filters.types))
+        allegation.append(f"al.id IN (SELECT allegation_id FROM allegation_types WHERE type IN ({marks}))")
+        params += list(filters.types)
+    if filters.status:
+        allegation.append(f"al.status IN ({','.join('?' * len(filters.status))})")
+        params += list(filters.status)
+    for role, name in (("accuser", filters.accuser), ("accused", filters.accused)):
+        if name:
+            sub, sub_params = _company_ids_sql(name, filters.include_subsidiaries)
+            allegation.append(
+                "al.id IN (SELECT ap.allegation_id FROM allegation_parties ap "
+                f"WHERE ap.role = ? AND ap.company_id IN ({sub}))"
+            )
+            params += [role] + sub_params
+    if allegation:
+        clauses.append("EXISTS (SELECT 1 FROM allegations al WHERE al.article_id = a.id AND "
+                       + " AND ".join(allegation) + ")")
+    if filters.since:
+        clauses.append("a.published >= ?")
+        params.append(_parse_date(filters.since, end=False, name="since"))
+    if filters.until:
+        clauses.append("a.published < ?")
+        params.append(_parse_date(filters.until, end=True, name="until"))
+    if filters.source:
+        clauses.append(
+            "(a.source = ? COLLATE NOCASE OR a.id IN (SELECT af.article_id FROM article_feeds af "
+            "JOIN feeds f ON f.id = af.feed_id WHERE f.name = ? COLLATE NOCASE OR f.url = ?))"
+        )
+        params += [filters.source] * 3
+    if filters.feed_tag:
+        clauses.append(
+            "a.id IN (SELECT af.article_id FROM article_feeds af JOIN feeds f ON f.id = af.feed_id "
+            "WHERE EXISTS (SELECT 1 FROM json_each(f.tags) t WHERE t.value = ? COLLATE NOCASE))"
+        )
+        params.append(filters.feed_tag)
+    if filters.language:
+        lang = filters.language.strip().lower()
+        clauses.append("(lower(a.language) = ? OR lower(a.language) LIKE ?)")
+        params += [lang, lang + "-%"]
+    for fig in filters.figures:
+        units = [fig.unit] if fig.is_money else list(dict.fromkeys([fig.unit, _plural(fig.unit)]))
+        marks = ",".join("?" * len(units))
+        # fig.op comes from a fixed set checked by parse_figure_filter, never from raw input.
+        op = fig.op if fig.op in (">=", ">", "<=", "<", "=") else ">="
+        clauses.append(f"EXISTS (SELECT 1 FROM figures f WHERE f.article_id = a.id AND "
+                       f"f.unit IN ({marks}) AND f.value {op} ?)")
+        params += units + [fig.value]
+    return (" AND ".join(clauses) or "1"), params
+
+
+def _plural(unit: str) -> str:
+    return unit if unit.endswith("s") else unit + "s"
+
+
+# --- free-text query checking -------------------------------------------------------------
+
+_TOKEN_RE = re.compile(r'"(?:[^"]|"")*"|"|\(|\)|[^\s()"]+')
+_OPERATORS = ("AND", "OR", "NOT")
+# FTS5 barewords: letters, digits, underscore and any non-ASCII character.
+_BAREWORD_RE = re.compile(r"^[\w\u0080-\uffff]+\*?$")
+_COLUMN_RE = re.compile(r"^(title|text):(.+)$")
+
+
+def fts_query(query: str) -> str:
+    """Check an FTS5 query and quote words with punctuation; QueryError says what is wrong.
+
+    Words like `U.S.` or `co-founder` are not valid FTS5 barewords; quoting them
+    keeps the analyst's meaning instead of failing.
+    """
+    query = (query or "").strip()
+    if not query:
+        raise QueryError("the search query is empty: type at least one word")
+    tokens = _TOKEN_RE.findall(query)
+    out: list[str] = []
+    depth = 0
+    prev = None  # "op", "(", "term"
+    tokens.reverse()
+    while tokens:
+        tok = tokens.pop()
+        if tok == "NEAR" and tokens and tokens[-1] == "(":
+            # NEAR(a b, 5) is copied as written; SQLite reports mistakes inside it.
+            group = [tok]
+            while tokens and group[-1] != ")":
+                group.append(tokens.pop())
+            if group[-1] != ")":
+                raise QueryError(f"unbalanced parenthesis in {query!r}: NEAR( is never closed")
+            if prev == "term":
+                out.append("AND")
+            out.append(group[0] + "(" + " ".join(group[2:-1]) + ")")
+            prev = "term"
+            continue
+        if tok == '"':
+            raise QueryError(
+                f"unbalanced quote in {query!r}: every \" that opens a phrase needs a closing \""
+            )
+        if tok == "(":
+            if prev == "term":
+                out.append("AND")
+            depth += 1
+            out.append(tok)
+            prev = "("
+            continue
+        if tok == ")":
+            if depth == 0:
+                raise QueryError(f"unbalanced parenthesis in {query!r}: ')' without a matching '('")
+            if prev in ("op", "("):
+                raise QueryError(f"empty group or operator before ')' in {query!r}")
+            depth -= 1
+            out.append(tok)
+            prev = "term"
+            continue
+        if tok in _OPERATORS:
+            if prev is None or prev in ("op", "("):
+                where = "at the start" if prev is None else f"after {out[-1]!r}"
+                raise QueryError(
+                    f"{tok} {where} of {query!r} has nothing on its left: write it between two "
+                    f"terms (a {tok} b), or in lower case to search for the word itself"
+                )
+            out.append(tok)
+            prev = "op"
+            continue
+        if tok.startswith('"'):
+            term = tok
+        else:
+            column = ""
+            col = _COLUMN_RE.match(tok)
+            if col:
+                column, tok = col[1] + ":", col[2]
+            if tok == "*" or set(tok) <= set("*^+-:."):
+                raise QueryError(f"{tok!r} in {query!r} is not a word to search for")
+            if _BAREWORD_RE.match(tok) and tok.upper() != "NEAR":
+                term = column + tok
+            else:
+                prefix = tok.endswith("*")
+                inner = tok.rstrip("*")
+                term = column + '"' + inner.replace('"', '""') + '"' + ("*" if prefix else "")
+        out.append(term)
+        prev = "term"
+    if depth:
+        raise QueryError(f"unbalanced parenthesis in {query!r}: a '(' is never closed")
+    if prev == "op":
+        raise QueryError(
+            f"{out[-1]} at the end of {query!r} has nothing on its right: add a term after it"
+        )
+    return " ".join(out)
+
+
+def _query_error(exc: sqlite3.OperationalError, query: str) -> QueryError:
+    return QueryError(f"the search query {query!r} is not valid: {exc} "
+                      '(use words, "phrases", prefix*, AND, OR, NOT and parentheses)')
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article in a result list."""
+
+    id: int
+    url: str
+    title: str | None
+    published: str | None
+    fetched: str | None
+    source: str | None
+    language: str | None
+    snippet_marked: str  # matched words between MARK_START and MARK_END
+    companies: tuple[str, ...]
+    allegations: tuple[str, ...]  # one-line summaries
+    score: float | None = None  # BM25 (lower is better) when ranked by relevance
+
+    @property
+    def snippet(self) -> str:
+        """The snippet with matched words in [brackets], for terminals and CSV/JSON."""
+        return self.snippet_marked.replace(MARK_START, "[").replace(MARK_END, "]")
+
+    @property
+    def snippet_parts(self) -> list[tuple[str, bool]]:
+        """(text, highlighted) pieces, for HTML that escapes each piece."""
+        parts: list[tuple[str, bool]] = []
+        for i, piece in enumerate(re.split(f"[{MARK_START}{MARK_END}]", self.snippet_marked)):
+            if piece:
+                parts.append((piece, i % 2 == 1))
+        return parts
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "url": self.url, "title": self.title, "published": self.published,
+                "fetched": self.fetched, "source": self.source, "language": self.language,
+                "snippet": self.snippet, "companies": list(self.companies),
+                "allegations": list(self.allegations),
+                "score": round(self.score, 4) if self.score is not None else None}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: tuple[Hit, ...]
+    total: int
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    sort: str = "relevance"
+    limit: int = 20
+    offset: int = 0
+
+    def to_dict(self) -> dict:
+        return {"total": self.total, "limit": self.limit, "offset": self.offset,
+                "sort": self.sort, "results": [h.to_dict() for h in self.hits],
+                "facets": {k: [{"value": v, "count": n} for v, n in items]
+                           for k, items in self.facets.items()}}
+
+
+def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "relevance",
+           limit: int = 20, offset: int = 0, facets: bool = True) -> SearchResult:
+    """Articles matching `filters`, one page of them, with the total and facet counts.
+
+    Relevance order is BM25 over title and text (title weighted higher); with no
+    free text, or with sort="date", newest first.
+    """
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+    if not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 0 and {MAX_LIMIT}, not {limit!r}")
+    if not isinstance(offset, int) or offset < 0:
+        raise QueryError(f"offset must be 0 or more, not {offset!r}")
+    has_text = bool(filters.query and filters.query.strip())
+    where, params = filter_clause(filters, text=False)
+    if has_text:
+        match = fts_query(filters.query)
+        base = ("SELECT a.id AS id, bm25(articles_fts, 3.0, 1.0) AS score, a.published AS published, "
+                "a.source AS source FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+                f"WHERE articles_fts MATCH ? AND {where}")
+        params = [match] + params
+    else:
+        match = None
+        base = ("SELECT a.id AS id, NULL AS score, a.published AS published, a.source AS source "
+                f"FROM articles a WHERE {where}")
+    if sort == "relevance" and has_text:
+        order = "score, id DESC"
+    else:
+        order = "published IS NULL, published DESC, id DESC"
+    # One statement: the matching set is computed once (MATERIALIZED) and the
+    # page, the total and every facet are read from it.
+    parts = [f"SELECT * FROM (SELECT 'hit' AS k, id AS v, score AS n, published AS p FROM m "
+             f"ORDER BY {order} LIMIT ? OFFSET ?)",
+             "SELECT 'total', NULL, COUNT(*), NULL FROM m"]
+    tail_params: list = [limit, offset]
+    if facets:
+        parts += [
+            "SELECT * FROM (SELECT 'year', substr(published, 1, 4) AS y, COUNT(*), NULL FROM m "
+            "WHERE published IS NOT NULL GROUP BY y ORDER BY y DESC LIMIT 30)",
+            "SELECT * FROM (SELECT 'source', source, COUNT(*) AS n, NULL FROM m "
+            "WHERE source IS NOT NULL GROUP BY source ORDER BY n DESC, source LIMIT ?)",
+            "SELECT * FROM (SELECT 'type', t.type, COUNT(DISTINCT m.id) AS n, NULL FROM m "
+            "JOIN allegations al ON al.article_id = m.id "
+            "JOIN allegation_types t ON t.allegation_id = al.id "
+            "GROUP BY t.type ORDER BY n DESC, t.type LIMIT ?)",
+            "SELECT * FROM (SELECT 'company', c.name, COUNT(*) AS n, NULL FROM m "
+            "JOIN article_companies ac ON ac.article_id = m.id "
+            "JOIN companies c ON c.id = ac.company_id "
+            "GROUP BY c.id ORDER BY n DESC, c.name LIMIT ?)",
+        ]
+        tail_params += [FACET_LIMIT] * 3
+    sql = f"WITH m AS MATERIALIZED ({base}) " + " UNION ALL ".join(parts)
+    try:
+        result_rows = db.execute(sql, params + tail_params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if has_text and ("fts5" in str(exc) or "syntax" in str(exc) or "column" in str(exc)):
+            raise _query_error(exc, filters.query) from exc
+        raise
+    hit_rows = [(v, n, p) for k, v, n, p in result_rows if k == "hit"]
+    total = next((n for k, _, n, _ in result_rows if k == "total"), 0)
+    facet_map: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS} if facets else {}
+    for k, v, n, _ in result_rows:
+        if k in facet_map:
+            facet_map[k].append((v, n))
+    if sort == "relevance" and has_text:
+        hit_rows.sort(key=lambda r: (r[1], -r[0]))
+    else:
+        hit_rows.sort(key=lambda r: (r[2] is None, _neg(r[2]), -r[0]))
+    hits = _hits(db, hit_rows, match)
+    return SearchResult(hits=tuple(hits), total=total, facets=facet_map, filters=filters,
+                        sort=sort, limit=limit, offset=offset)
+
+
+def _neg(value: str | None) -> tuple:
+    # Sort ISO strings descending without converting them: negate each character.
+    return tuple(-ord(c) for c in value or "")
+
+
+def _hits(db: sqlite_utils.Database, hit_rows: list[tuple], match: str | None) -> list[Hit]:
+    ids = [r[0] for r in hit_rows]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    articles = {r["id"]: r for r in rows(db.execute(
+        f"SELECT id, url, title, published, fetched, source, language, "
+        f"substr(text, 1, 400) AS head FROM articles WHERE id IN ({marks})", ids))}
+    snippets: dict[int, str] = {}
+    if match:
+        for aid in ids:
+            # One MATCH per hit with a rowid constraint: FTS5 seeks straight to the row.
+            row = db.execute(
+                "SELECT snippet(articles_fts, 1, ?, ?, '…', 28) FROM articles_fts "
+                "WHERE articles_fts MATCH ? AND rowid = ?",
+                [MARK_START, MARK_END, match, aid]).fetchone()
+            if row and row[0]:
+                snippets[aid] = row[0]
+    companies: dict[int, list[str]] = {}
+    for aid, name in db.execute(
+            f"SELECT ac.article_id, c.name FROM article_companies ac JOIN companies c "
+            f"ON c.id = ac.company_id WHERE ac.article_id IN ({marks}) "
+            f"ORDER BY ac.mention_count DESC, c.name", ids):
+        companies.setdefault(aid, []).append(name)
+    summaries = allegation_summaries(db, ids)
+    out = []
+    for aid, score, _ in hit_rows:
+        a = articles.get(aid)
+        if a is None:
+            continue
+        snippet = snippets.get(aid) or _head(a["head"])
+        out.append(Hit(id=aid, url=a["url"], title=a["title"], published=a["published"],
+                       fetched=a["fetched"], source=a["source"], language=a["language"],
+                       snippet_marked=snippet, companies=tuple(companies.get(aid, ())),
+                       allegations=tuple(s for _, s in summaries.get(aid, ())), score=score))
+    return out
+
+
+def _head(text: str | None, words: int = 40) -> str:
+    parts = (text or "").split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+# --- allegation summaries -----------------------------------------------------------------
+
+
+def type_label(type_id: str | None) -> str:
+    return (type_id or "unspecified").replace("_", " ")
+
+
+def allegation_rows(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
+    """Allegations matching `where` (over `al`) with accuser, accused, types and figures resolved."""
+    items = rows(db.execute(
+        "SELECT al.id, al.article_id, al.types, al.type, al.status, al.evidence, al.start, "
+        "al.\"end\", al.cue, al.confidence, COALESCE(c.name, al.accuser_name) AS accuser, "
+        "a.published, a.title AS article_title, a.url AS article_url "
+        "FROM allegations al LEFT JOIN companies c ON c.id = al.accuser_id "
+        f"JOIN articles a ON a.id = al.article_id WHERE {where} "
+        "ORDER BY a.published IS NULL, a.published, al.id", params))
+    if not items:
+        return []
+    ids = [r["id"] for r in items]
+    marks = ",".join("?" * len(ids))
+    accused: dict[int, list[str]] = {}
+    for aid, name in db.execute(
+            f"SELECT ap.allegation_id, c.name FROM allegation_parties ap JOIN companies c "
+            f"ON c.id = ap.company_id WHERE ap.role = 'accused' AND ap.allegation_id IN ({marks}) "
+            f"ORDER BY c.name", ids):
+        accused.setdefault(aid, []).append(name)
+    figures: dict[int, list[str]] = {}
+    for aid, text, value, unit in db.execute(
+            f"SELECT allegation_id, text, value, unit FROM figures WHERE allegation_id IN ({marks}) "
+            f"ORDER BY id", ids):
+        figures.setdefault(aid, []).append(text or f"{value:g} {unit}")
+    for r in items:
+        try:
+            r["types"] = json.loads(r["types"] or "[]")
+        except ValueError:
+            r["types"] = [r["type"]] if r["type"] else []
+        r["accused"] = accused.get(r["id"], [])
+        r["figures"] = figures.get(r["id"], [])
+        r["summary"] = summarize(r)
+    return items
+
+
+def summarize(allegation: dict) -> str:
+    """One line: "Anthropic -> Alibaba: model distillation, alleged, over 25,000 accounts"."""
+    accuser = allegation.get("accuser") or "unknown accuser"
+    accused = ", ".join(allegation.get("accused") or []) or "unknown party"
+    types = allegation.get("types") or ([allegation["type"]] if allegation.get("type") else [])
+    bits = [" / ".join(type_label(t) for t in types) or type_label(None), allegation["status"]]
+    bits += list(allegation.get("figures") or [])[:2]
+    return f"{accuser} -> {accused}: " + ", ".join(b for b in bits if b)
+
+
+def allegation_summaries(db: sqlite_utils.Database, article_ids: list[int]) -> dict[int, list]:
+    """article id -> [(allegation id, summary)], in article order."""
+    if not article_ids:
+        return {}
+    marks = ",".join("?" * len(article_ids))
+    out: dict[int, list] = {}
+    for r in allegation_rows(db, f"al.article_id IN ({marks})", list(article_ids)):
+        out.setdefault(r["article_id"], []).append((r["id"], r["summary"]))
+    return out
+
+
+# --- detail pages -------------------------------------------------------------------------
+
+
+def article_detail(db: sqlite_utils.Database, article_id: int) -> dict | None:
+    """One article with its companies, allegations, figures, responses and feeds; None if unknown."""
+    found = rows(db.execute("SELECT * FROM articles WHERE id = ?", [article_id]))
+    if not found:
+        return None
+    art = found[0]
+    for key in ("authors",):
+        try:
+            art[key] = json.loads(art[key] or "[]")
+        except ValueError:
+            art[key] = []
+    art["companies"] = rows(db.execute(
+        "SELECT c.id, c.name, c.kind, ac.mention_count, p.name AS parent FROM article_companies ac "
+        "JOIN companies c ON c.id = ac.company_id LEFT JOIN companies p ON p.id = c.parent_id "
+        "WHERE ac.article_id = ? ORDER BY ac.mention_count DESC, c.name", [article_id]))
+    art["allegations"] = allegation_rows(db, "al.article_id = ?", [article_id])
+    art["figures"] = rows(db.execute(
+        "SELECT id, allegation_id, value, unit, qualifier, is_money, text, start, \"end\" "
+        "FROM figures WHERE article_id = ? ORDER BY start, id", [article_id]))
+    art["responses"] = rows(db.execute(
+        "SELECT r.company_id, r.company_name, r.response, r.evidence, r.start, r.\"end\" "
+        "FROM responses r WHERE r.article_id = ? ORDER BY r.start, r.id", [article_id]))
+    art["feeds"] = rows(db.execute(
+        "SELECT f.id, f.name, f.url, af.first_seen FROM article_feeds af JOIN feeds f "
+        "ON f.id = af.feed_id WHERE af.article_id = ? ORDER BY af.first_seen", [article_id]))
+    return art
+
+
+def text_segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """Split text into (piece, highlighted) around the given character spans (merged, clipped)."""
+    clean = sorted((max(0, s), min(len(text), e)) for s, e in spans
+                   if s is not None and e is not None and e > s)
+    merged: list[list[int]] = []
+    for s, e in clean:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, pos = [], 0
+    for s, e in merged:
+        if s > pos:
+            out.append((text[pos:s], False))
+        out.append((text[s:e], True))
+        pos = e
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return out
+
+
+def article_segments(article: dict) -> list[tuple[str, bool]]:
+    """The article body with its evidence sentences marked.
+
+    Offsets from the NLP step point into title + "\\n\\n" + body; when the
+    evidence is not at its offset (older extractor), it is looked up by text.
+    """
+    text = article.get("text") or ""
+    shift = len(article["title"]) + 2 if article.get("title") else 0
+    spans = []
+    for item in list(article.get("allegations", [])) + list(article.get("responses", [])):
+        evidence = (item.get("evidence") or "").strip()
+        start, end = item.get("start"), item.get("end")
+        if start is not None and end is not None:
+            s, e = start - shift, end - shift
+            if 0 <= s < e <= len(text) and (not evidence or text[s:e].strip() == evidence):
+                spans.append((s, e))
+                continue
+        if evidence:
+            pos = text.find(evidence)
+            if pos >= 0:
+                spans.append((pos, pos + len(evidence)))
+    return text_segments(text, spans)
+
+
+def find_company(db: sqlite_utils.Database, name: str) -> int | None:
+    """The id of a company by canonical name or alias."""
+    row = db.execute("SELECT company_id FROM company_aliases WHERE key = ?",
+                     [fold_name(name)]).fetchone()
+    return row[0] if row else None
+
+
+def company_detail(db: sqlite_utils.Database, company_id: int) -> dict | None:
+    """A company with its allegations (against it and by it), figures, sources, subsidiaries."""
+    found = rows(db.execute(
+        "SELECT c.*, p.name AS parent_name FROM companies c LEFT JOIN companies p "
+        "ON p.id = c.parent_id WHERE c.id = ?", [company_id]))
+    if not found:
+        return None
+    comp = found[0]
+    comp["aliases"] = [r[0] for r in db.execute(
+        "SELECT alias FROM company_aliases WHERE company_id = ? AND alias != ? ORDER BY alias",
+        [company_id, comp["name"]])]
+    comp["subsidiaries"] = rows(db.execute(
+        "SELECT id, name, kind FROM companies WHERE parent_id = ? ORDER BY name", [company_id]))
+    comp["against"] = allegation_rows(
+        db, "al.id IN (SELECT allegation_id FROM allegation_parties WHERE company_id = ? "
+            "AND role = 'accused')", [company_id])
+    comp["by"] = allegation_rows(
+        db, "al.id IN (SELECT allegation_id FROM allegation_parties WHERE company_id = ? "
+            "AND role = 'accuser')", [company_id])
+    comp["figures"] = rows(db.execute(
+        "SELECT f.value, f.unit, f.qualifier, f.is_money, f.text, f.article_id, a.title, "
+        "a.published FROM figures f JOIN articles a ON a.id = f.article_id "
+        "WHERE f.allegation_id IN (SELECT allegation_id FROM allegation_parties "
+        "WHERE company_id = ?) ORDER BY a.published, f.id LIMIT 200", [company_id]))
+    comp["sources"] = [{"source": s, "count": n} for s, n in db.execute(
+        "SELECT a.source, COUNT(*) AS n FROM article_companies ac JOIN articles a "
+        "ON a.id = ac.article_id WHERE ac.company_id = ? AND a.source IS NOT NULL "
+        "GROUP BY a.source ORDER BY n DESC, a.source LIMIT 30", [company_id])]
+    comp["article_count"] = db.execute(
+        "SELECT COUNT(*) FROM article_companies WHERE company_id = ?", [company_id]).fetchone()[0]
+    comp["responses"] = rows(db.execute(
+        "SELECT r.response, r.evidence, r.article_id, a.title, a.published FROM responses r "
+        "JOIN articles a ON a.id = r.article_id WHERE r.company_id = ? "
+        "ORDER BY a.published, r.id LIMIT 200", [company_id]))
+    return comp
