@@ -1,0 +1,140 @@
+"""`tracker search`: the search library on the command line (table, JSON or CSV)."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import click
+
+from tracker.cli import main
+from tracker.cli.common import db_option, echo_csv, echo_json, handle_errors, truncate
+from tracker.search import SORTS, SearchFilters, SearchResult, parse_figure_filter, search
+
+CSV_COLUMNS = ["id", "url", "title", "published", "source", "snippet", "companies", "allegations"]
+
+
+def filter_options(fn):
+    """The filter options shared by every command that selects articles."""
+    options = [
+        click.option("--company", metavar="NAME",
+                     help="Articles naming this organisation (canonical name or any alias)."),
+        click.option("--subsidiaries/--no-subsidiaries", "include_subsidiaries", default=False,
+                     help="With --company/--accuser/--accused, also match subsidiaries."),
+        click.option("--accuser", metavar="NAME", help="An allegation made by this organisation."),
+        click.option("--accused", metavar="NAME", help="An allegation against this organisation."),
+        click.option("--type", "types", multiple=True, metavar="TYPE",
+                     help="Allegation type id, e.g. model_distillation (repeat for any of)."),
+        click.option("--status", "statuses", multiple=True, metavar="STATUS",
+                     help="Allegation status: alleged, investigating, charged, fined, settled..."),
+        click.option("--since", metavar="DATE", help="Published on or after YYYY[-MM[-DD]]."),
+        click.option("--until", metavar="DATE", help="Published on or before YYYY[-MM[-DD]]."),
+        click.option("--source", metavar="NAME", help="Site name, or a feed's name or URL."),
+        click.option("--feed-tag", "--tag", "feed_tag", metavar="TAG",
+                     help="Articles from feeds with this tag (feeds.yaml `tags:`)."),
+        click.option("--language", metavar="LANG", help="Language code; 'en' matches en-GB too."),
+        click.option("--figure", "figures", multiple=True, metavar="EXPR",
+                     help="Figure condition, e.g. 'accounts>=1000000' or 'EUR>=100m' "
+                          "(repeat: all must hold)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def build_filters(query, company, include_subsidiaries, accuser, accused, types, statuses,
+                  since, until, source, feed_tag, language, figures) -> SearchFilters:
+    return SearchFilters(
+        query=query or None, company=company, include_subsidiaries=include_subsidiaries,
+        accuser=accuser, accused=accused, types=tuple(types), status=tuple(statuses),
+        since=since, until=until, source=source, feed_tag=feed_tag, language=language,
+        figures=tuple(parse_figure_filter(f) for f in figures),
+    )
+
+
+@main.command("search")
+@click.argument("query", required=False)
+@filter_options
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
+              help="relevance (BM25; date when there is no QUERY) or date (newest first).")
+@click.option("--limit", type=click.IntRange(0, 500), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True,
+              help="Skip this many results (paging).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@click.option("--facets", is_flag=True,
+              help="Add facet counts (type, company, source, year): in json the output becomes "
+                   "an object with total, results and facets; in table they follow the results.")
+@db_option
+@handle_errors
+def search_cmd(query, company, include_subsidiaries, accuser, accused, types, statuses, since,
+               until, source, feed_tag, language, figures, sort, limit, offset, fmt, facets,
+               db_path):
+    """Search stored articles: free text (FTS5) plus filters, BM25 or date order.
+
+    QUERY uses FTS5 syntax: words, "exact phrases", prefix*, AND / OR / NOT
+    (upper case) and parentheses; title:word searches titles only. Leave it out
+    to list articles by the filters alone. Matched words are shown in [brackets].
+
+    \b
+    --format json prints a JSON array of results (url, title, published,
+    source, snippet, companies, allegations...); with --facets it prints one
+    object {"total", "limit", "offset", "sort", "results", "facets"}.
+
+    \b
+    Examples:
+      tracker search distillation --company Alibaba --since 2025
+      tracker search --type privacy_violation --figure 'EUR>=100m' --sort date
+      tracker search "fake accounts" --accused "Alibaba Group" --subsidiaries --format json
+    """
+    from tracker.config import resolve_paths
+    from tracker.store import open_db
+
+    filters = build_filters(query, company, include_subsidiaries, accuser, accused, types,
+                            statuses, since, until, source, feed_tag, language, figures)
+    db = open_db(resolve_paths(db_path, None)[0], readonly=True)
+    result = search(db, filters, sort=sort, limit=limit, offset=offset,
+                    facets=facets)
+    if fmt == "json":
+        if facets:
+            echo_json(result.to_dict())
+        else:
+            echo_json([h.to_dict() for h in result.hits])
+    elif fmt == "csv":
+        echo_csv([h.to_dict() for h in result.hits], CSV_COLUMNS)
+    else:
+        print_table(result, show_facets=facets)
+
+
+def print_table(result: SearchResult, *, show_facets: bool = False) -> None:
+    """Results for a person, wrapped to the terminal (at most 80 columns)."""
+    width = min(80, shutil.get_terminal_size((80, 24)).columns)
+    if not result.hits:
+        more = " on this page" if result.total else ""
+        click.echo(f"No results{more} (total {result.total}).")
+        return
+    first = result.offset + 1
+    last = result.offset + len(result.hits)
+    click.echo(f"Results {first}-{last} of {result.total}:")
+    pad = " " * 5
+    for n, hit in enumerate(result.hits, start=first):
+        click.echo("")
+        head = f"{n:>3}. {(hit.published or 'undated')[:10]}  {hit.source or ''}"
+        click.echo(truncate(head, width))
+        click.echo(pad + truncate(hit.title or "(untitled)", width - len(pad)))
+        click.echo(textwrap.fill(" ".join(hit.snippet.split()), width=width,
+                                 initial_indent="     ", subsequent_indent="     ",
+                                 max_lines=3, placeholder=" …"))
+        if hit.companies:
+            click.echo(pad + truncate("companies: " + ", ".join(hit.companies), width - len(pad)))
+        for summary in hit.allegations[:3]:
+            click.echo(pad + truncate("! " + summary, width - len(pad)))
+        click.echo(pad + truncate(hit.url, width - len(pad)))
+    if result.total > last:
+        click.echo(f"\nMore: --offset {last}")
+    if show_facets:
+        for name, items in result.facets.items():
+            if items:
+                line = ", ".join(f"{v} ({c})" for v, c in items)
+                click.echo("")
+                click.echo(textwrap.fill(f"{name}: {line}", width=width, subsequent_indent="  "))
