@@ -1,0 +1,256 @@
+"""Allegation extraction for the NLP step: who accuses whom of what, and how far it has gone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc
+
+from tracker.nlp.companies import Party, PartyMention
+from tracker.nlp.resources import Taxonomy
+
+AUTHORITY_KINDS = {"regulator", "court", "government"}
+ACCUSABLE_KINDS = {"company", "person"}
+# Words that make a sentence an accusation, a legal step or a penalty.
+ACCUSE_RE = re.compile(
+    r"\b(?:accus\w*|alleg\w*|sue[sd]?|suing|lawsuits?|suit|complaint|charg(?:ed|es|ing)|indict\w*|fined|fines?"
+    r"|penalt\w*|probes?|investigat\w*|inquiry|violat\w*|plead\w*\s+guilty|claims?\s+that|broke\s+the\s+law"
+    r"|breach(?:ed)?\s+of|in\s+breach|settle[sd]?|settling|whistleblower)\b", re.I)
+# Verbs whose subject is the accuser when a second party follows.
+ACCUSER_VERB_RE = re.compile(
+    r"\b(?:accus\w*|alleg\w*|sue[sd]?|suing|lawsuits?|charg(?:ed|es|ing)|indict\w*|fined|fines?|said|says|say"
+    r"|claims?|claimed|argues|argued|told|found|find|finding|imposed|assessed|ordered|penali[sz]ed|filed|file"
+    r"|unsealed|investigat\w*|probe|complaint|cites|blamed|blames)\b", re.I)
+ATTRIB_RE = re.compile(r"\b(?:said|says|say|claims?|claimed|according\s+to|argues|contends|told|reported)\b",
+                       re.I)
+HEDGE_RE = re.compile(r"\b(?:wants?|seeks?|seeking|sought|could|would|might|may|potential|if|asks?)\b", re.I)
+PASSIVE_RE = re.compile(r"\b(?:was|were|been|is|are|being|be|get|got)\s+(?:\w+\s+)?(?:accused|fined|charged|sued"
+                        r"|investigated|penali[sz]ed|hit|ordered|found|cleared|targeted)\b", re.I)
+VICTIM_BEFORE = {"from", "victim", "victims", "rivals", "with"}
+PRONOUNS = {"it", "its", "they", "their"}
+
+
+@dataclass
+class Slot:
+    """A party named (or referred to) at one place in a sentence."""
+
+    start: int  # char offset
+    end: int
+    key: str
+    kind: str
+    ref: bool = False
+
+
+@dataclass
+class SentenceClaim:
+    sent_index: int
+    start: int
+    end: int
+    text: str
+    accuser: str | None
+    accused: list[str]
+    types: list[str]
+    status: str
+    cue: str | None
+    confidence: float
+
+
+@dataclass
+class ArticleContext:
+    """What the allegation and response steps share about one article."""
+
+    doc: Doc
+    parties: dict[str, Party]
+    sents: list
+    slots: list[list[Slot]] = field(default_factory=list)
+
+
+class AllegationFinder:
+    def __init__(self, taxonomy: Taxonomy, rules: dict):
+        self.tax = taxonomy
+        nouns = "|".join(re.escape(n) for n in rules.get("reference_nouns", []))
+        self.ref_re = re.compile(
+            rf"\b(?:the|The)\s+(?:[\w.'&-]+\s+){{0,4}}?(?:{nouns})\b"
+            r"|\b(?:the|The)\s+[A-Z][\w .,'-]{0,30}?-based\s+(?:[\w-]+\s+){0,3}?[a-z][\w-]+\b"
+            rf"|\b(?:[A-Z]\w+(?:'s|’s))\s+(?:biggest|largest|leading|second-largest|top)\s+(?:[\w-]+\s+){{0,3}}?"
+            rf"(?:{nouns})\b")
+        self.reg_ref_re = re.compile(
+            r"\b(?:the|The|its|Its|[A-Z]\w+(?:'s|’s))\s+(?:[\w-]+\s+){0,3}?(?:watchdog|regulator|agency|agencies"
+            r"|commission|Commission|authority|bureau|prosecutors|authorities)\b")
+
+    # -- references -------------------------------------------------------------------
+
+    def build_context(self, doc: Doc, parties: dict[str, Party], mentions: list[PartyMention]) -> ArticleContext:
+        sents = list(doc.sents)
+        ctx = ArticleContext(doc, parties, sents, [[] for _ in sents])
+        sent_of_tok = {}
+        for si, s in enumerate(sents):
+            for i in range(s.start, s.end):
+                sent_of_tok[i] = si
+        timeline: list[Slot] = []  # every mention, in text order, for resolving references
+        for m in mentions:
+            p = parties.get(m.key)
+            if p is None:
+                continue
+            span = doc[m.start:m.end]
+            slot = Slot(span.start_char, span.end_char, p.name, p.kind)
+            ctx.slots[sent_of_tok[m.start]].append(slot)
+            timeline.append(slot)
+        for si, s in enumerate(sents):
+            taken = [(x.start, x.end) for x in ctx.slots[si]]
+            for rx, want in ((self.ref_re, ACCUSABLE_KINDS), (self.reg_ref_re, AUTHORITY_KINDS)):
+                for m in rx.finditer(s.text):
+                    a, b = s.start_char + m.start(), s.start_char + m.end()
+                    if any(a < e and st < b for st, e in taken):
+                        continue
+                    target = self._resolve(timeline, a, want)
+                    if target is not None:
+                        ctx.slots[si].append(Slot(a, b, target.key, target.kind, ref=True))
+                        taken.append((a, b))
+            ctx.slots[si].sort(key=lambda x: x.start)
+        return ctx
+
+    @staticmethod
+    def _resolve(timeline: list[Slot], pos: int, kinds: set) -> Slot | None:
+        before = [s for s in timeline if s.end <= pos and s.kind in kinds and s.kind != "person"]
+        if before:
+            return before[-1]
+        after = [s for s in timeline if s.start >= pos and s.kind in kinds and s.kind != "person"]
+        return after[0] if after else None
+
+    def _pronoun_slot(self, ctx: ArticleContext, si: int, pos: int) -> Slot | None:
+        earlier = [s for s in ctx.slots[si] if s.end <= pos and s.kind == "company"]
+        if earlier:
+            return earlier[-1]
+        for sj in range(si - 1, max(-1, si - 3), -1):
+            cands = [s for s in ctx.slots[sj] if s.kind == "company"]
+            if cands:
+                return cands[0]
+        return None
+
+    # -- types and statuses -------------------------------------------------------------
+
+    def types_in(self, text: str) -> dict[str, int]:
+        hits = {}
+        for t, rx in self.tax.type_res.items():
+            if rx is not None:
+                n = len(rx.findall(text))
+                if n:
+                    hits[t] = n
+        return hits
+
+    def status_in(self, text: str, has_authority: bool) -> str | None:
+        best, rank = None, -1
+        hedged = bool(HEDGE_RE.search(text))
+        for sid, rx in self.tax.status_res.items():
+            if rx is None or sid == "alleged" or not rx.search(text):
+                continue
+            if sid == "investigating" and not has_authority:
+                continue
+            if hedged and sid in ("fined", "settled", "ruled", "dismissed"):
+                continue
+            r = self.tax.status_rank.get(sid, 0)
+            if r > rank:
+                best, rank = sid, r
+        return best
+
+    # -- sentence claims ----------------------------------------------------------------
+
+    def sentence_claim(self, ctx: ArticleContext, si: int) -> SentenceClaim | None:
+        sent = ctx.sents[si]
+        text = sent.text
+        s0 = sent.start_char
+        type_hits = self.types_in(text)
+        acc = ACCUSE_RE.search(text)
+        if not acc and not (type_hits and ATTRIB_RE.search(text)):
+            return None
+        if re.search(r"forward-looking|this press release", text, re.I):
+            return None
+        trigger = s0 + (acc.start() if acc else min(m.start() for m in (
+            [ATTRIB_RE.search(text)] + [self.tax.type_res[t].search(text) for t in type_hits]) if m))
+        slots = list(ctx.slots[si])
+        # pronoun subjects and objects ("alleging that it used...")
+        for m in re.finditer(r"\b(?:it|It)\b(?!\s+(?:is|was)\s+(?:worth|likely|unclear|not clear))", text):
+            pos = s0 + m.start()
+            if any(s.start <= pos < s.end for s in slots):
+                continue
+            target = self._pronoun_slot(ctx, si, pos)
+            if target is not None:
+                slots.append(Slot(pos, pos + m.end() - m.start(), target.key, target.kind, ref=True))
+        slots.sort(key=lambda x: x.start)
+
+        def victim(slot: Slot) -> bool:
+            before = text[max(0, slot.start - s0 - 12):slot.start - s0].lower().split()
+            return bool(before) and before[-1] in VICTIM_BEFORE
+
+        before = [s for s in slots if s.end <= trigger]
+        after = [s for s in slots if s.start >= trigger]
+        accuser: Slot | None = None
+        accused: list[Slot] = []
+        by = None
+        for s in after:
+            pre = text[max(0, s.start - s0 - 40):s.start - s0]
+            if re.search(r"\bby\s+(?:[\w'’-]+\s+){0,3}$", pre) and s.kind in AUTHORITY_KINDS | {"company"}:
+                by = s
+                break
+        cue_m = ATTRIB_RE.search(text)
+        according = re.search(r"according to\s+(?:the\s+)?", text, re.I)
+        if according:
+            after_acc = [s for s in slots if s.start >= s0 + according.end() and s.start <= s0 + according.end() + 3]
+            if after_acc and after_acc[0].kind in AUTHORITY_KINDS | ACCUSABLE_KINDS:
+                accuser = after_acc[0]
+                accused = [s for s in slots if s.key != accuser.key and s.kind in ACCUSABLE_KINDS]
+        if accuser is None and by is not None and before and PASSIVE_RE.search(text[:by.start - s0]):
+            accuser = by
+            accused = [s for s in before if s.kind in ACCUSABLE_KINDS]
+        if accuser is None and not accused:
+            subj = self._subject(before)
+            after_acc = [s for s in after if s.kind in ACCUSABLE_KINDS and not victim(s)]
+            trig_word = ACCUSER_VERB_RE.search(text[trigger - s0 - 1 if trigger > s0 else 0:])
+            if subj is not None and subj.kind in AUTHORITY_KINDS:
+                accuser = subj
+                accused = after_acc
+                if not accused:
+                    accused = [s for s in before if s.kind in ACCUSABLE_KINDS and s is not subj]
+            elif subj is not None and after_acc and trig_word and (
+                    trig_word.start() < 40 or PASSIVE_RE.search(text) is None) and subj.key not in [
+                    s.key for s in after_acc] and not PASSIVE_RE.search(text[:trigger - s0 + 20]):
+                accuser = subj
+                accused = after_acc
+            else:
+                accused = [s for s in before if s.kind in ACCUSABLE_KINDS and not victim(s)]
+                if by is not None:
+                    accuser = by
+                if not accused:
+                    accused = after_acc
+        if accuser is not None:
+            accused = [s for s in accused if s.key != accuser.key]
+        names = list(dict.fromkeys(s.key for s in accused))
+        if not names:
+            return None
+        types = sorted(type_hits, key=lambda t: -type_hits[t])
+        has_auth = any(s.kind in AUTHORITY_KINDS for s in slots) or bool(
+            re.search(r"\b(?:regulators?|authorities|prosecutors|agency|agencies|officials|police)\b", text, re.I))
+        status = self.status_in(text, has_auth) or "alleged"
+        cue = None
+        attr = self.tax.attribution_re.search(text) if self.tax.attribution_re else None
+        if attr:
+            cue = attr.group(0).lower()
+        conf = 0.45 + (0.2 if accuser else 0) + (0.1 if cue else 0) + (0.1 if type_hits else 0) \
+            + (0.1 if acc else 0)
+        return SentenceClaim(si, sent.start_char, sent.end_char, text.strip(), accuser.key if accuser else None,
+                             names, types, status, cue, min(conf, 0.95))
+
+    @staticmethod
+    def _subject(before: list[Slot]) -> Slot | None:
+        """The party a clause is about: the last one before the verb, preferring an organisation
+        to the person who speaks for it ("FTC Chairman Joe Simons said")."""
+        if not before:
+            return None
+        last = before[-1]
+        if last.kind == "person" and len(before) > 1:
+            prev = before[-2]
+            if last.start - prev.end <= 25 and prev.kind in AUTHORITY_KINDS | {"company"}:
+                return prev
+        return last

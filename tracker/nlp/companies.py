@@ -1,0 +1,320 @@
+"""Company recognition for the NLP step: gazetteer matches, statistical NER and context rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from tracker.nlp.resources import Gazetteer
+
+NER_LABELS = {"ORG", "PERSON", "PRODUCT"}
+DETERMINERS = {"the", "The", "THE"}
+SPLIT_WORDS = {"sued", "sues", "and", "said", "says", "v.", "vs", "vs."}
+BAD_CHARS = re.compile(r"[|/\n£€$:<>=\"]|^\W|\d{3,}")
+ACRONYM = re.compile(r"^[A-Z]{2,5}$")
+
+
+@dataclass
+class Party:
+    """One organisation or person in one article, with every place it is named."""
+
+    name: str
+    kind: str
+    parent: str | None = None
+    country: str | None = None
+    aliases: set[str] = field(default_factory=set)
+    mentions: list[tuple[int, int, str, str]] = field(default_factory=list)  # start, end, text, source
+    known: bool = False  # from the gazetteer
+    evidence: int = 0  # context rules saying "company"
+    ner_orgs: int = 0
+    ner_persons: int = 0
+
+
+@dataclass(frozen=True)
+class PartyMention:
+    """A span of the doc that names (or refers to) a party. Token offsets."""
+
+    start: int
+    end: int
+    key: str  # Party.name
+    source: str
+
+
+class CompanyFinder:
+    """Builds the per-article list of parties from a doc."""
+
+    def __init__(self, nlp, gazetteer: Gazetteer, rules: dict):
+        self.gaz = gazetteer
+        self.forms = gazetteer.surface_forms()
+        self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        by_name: dict[str, list] = {}
+        for form, name in self.forms.items():
+            by_name.setdefault(name, []).append(form)
+        tokenizer = nlp.tokenizer
+        for name, forms in by_name.items():
+            docs = [tokenizer(f) for f in forms]
+            self.matcher.add(name, docs)
+        self.suffixes = {s.lower().rstrip(".") for s in rules.get("legal_suffixes", [])}
+        self.name_kinds = [(kind, [w.lower() for w in words])
+                           for kind, words in (rules.get("name_kinds") or {}).items()]
+        self.company_desc = {w.lower() for w in rules.get("company_descriptors", [])}
+        self.other_desc = [w.lower() for w in rules.get("other_descriptors", [])]
+        self.roles = sorted((r.lower() for r in rules.get("company_roles", [])), key=len, reverse=True)
+
+    # -- classification helpers -------------------------------------------------------
+
+    def kind_from_name(self, name: str) -> str | None:
+        low = " " + name.lower() + " "
+        for kind, words in self.name_kinds:
+            for w in words:
+                if f" {w} " in low:
+                    return kind
+        return None
+
+    def has_suffix(self, name: str) -> bool:
+        words = name.replace(",", " ").split()
+        return len(words) > 1 and words[-1].lower().rstrip(".") in self.suffixes
+
+    def descriptor_kind(self, doc: Doc, span: Span) -> str | None:
+        """'X, a Beijing-based startup' / 'chipmaker X' / 'a startup called X' -> kind."""
+        # apposition after the name
+        i = span.end
+        if i < len(doc) and doc[i].text == "," and i + 1 < len(doc) and doc[i + 1].lower_ in ("a", "an", "the"):
+            words = []
+            for tok in doc[i + 2: i + 10]:
+                if tok.is_punct and tok.text not in ("-",) or tok.lower_ in ("that", "which", "who", "whose"):
+                    break
+                words.append(tok.lower_)
+            phrase = " ".join(words)
+            for w in self.other_desc:
+                if re.search(rf"\b{re.escape(w)}\b", phrase):
+                    return "other"
+            if words and (set(words) & self.company_desc):
+                return "company"
+        # descriptor before the name
+        j = span.start - 1
+        if j >= 0 and doc[j].lower_ in ("called", "named", "including"):
+            j -= 1
+        if j >= 0:
+            prev = doc[j].lower_
+            if prev in self.company_desc or prev.endswith("maker") or prev in ("rivals", "investors"):
+                return "company"
+            back = " ".join(t.lower_ for t in doc[max(0, j - 2): j + 1])
+            for w in self.other_desc:
+                if back.endswith(w):
+                    return "other"
+        return None
+
+    def role_evidence(self, doc: Doc, span: Span) -> bool:
+        """'X's chief executive', 'shares of X', 'X Inc' -> company."""
+        i = span.end
+        if i < len(doc) and doc[i].text in ("'s", "’s", "'"):
+            after = " ".join(t.lower_ for t in doc[i + 1: i + 6])
+            if any(after.startswith(r) for r in self.roles):
+                return True
+        if span.start >= 2 and doc[span.start - 1].lower_ == "of" and doc[span.start - 2].lower_ in (
+                "shares", "stock", "stake", "subsidiary", "unit", "parent", "owner", "maker", "division"):
+            return True
+        if i < len(doc) and doc[i].text.rstrip(".").lower() in self.suffixes and doc[i].text[:1].isupper():
+            return doc[i].text.rstrip(".") in ("Inc", "Corp", "Ltd", "LLC", "plc", "PLC", "AG", "GmbH", "Co")
+        return False
+
+    # -- main -----------------------------------------------------------------------
+
+    def find(self, doc: Doc) -> tuple[dict[str, Party], list[PartyMention]]:
+        parties: dict[str, Party] = {}
+        mentions: list[PartyMention] = []
+
+        gaz_spans = [Span(doc, s, e, label=self.matcher.vocab.strings[m]) for m, s, e in self.matcher(doc)]
+        # a lower-case or sentence-initial common-word match is unreliable only for one-word
+        # aliases that are ordinary words; the matcher is case-sensitive, so keep the rest
+        gaz_spans = filter_spans(gaz_spans)
+        taken = set()
+        for span in gaz_spans:
+            entry = self.gaz.entries[span.label_]
+            p = parties.get(entry.name)
+            if p is None:
+                p = parties[entry.name] = Party(entry.name, entry.kind, entry.parent, entry.country,
+                                                known=True)
+            p.aliases.add(span.text)
+            p.mentions.append((span.start_char, span.end_char, span.text, "gazetteer"))
+            mentions.append(PartyMention(span.start, span.end, entry.name, "gazetteer"))
+            taken.update(range(span.start, span.end))
+
+        candidates: list[tuple[Span, str]] = []
+        for ent in doc.ents:
+            if ent.label_ not in NER_LABELS:
+                continue
+            span = self._clean(doc, ent)
+            if span is None or any(i in taken for i in range(span.start, span.end)):
+                continue
+            candidates.append((span, ent.label_))
+        candidates.extend(self._rule_candidates(doc, taken, candidates))
+
+        # group by surface text so one name gets one label in the article
+        by_text: dict[str, list[tuple[Span, str]]] = {}
+        for span, label in candidates:
+            by_text.setdefault(span.text, []).append((span, label))
+
+        for text, group in by_text.items():
+            p = Party(text, "other")
+            for span, label in group:
+                if label == "ORG":
+                    p.ner_orgs += 1
+                elif label == "PERSON":
+                    p.ner_persons += 1
+                elif label == "RULE":
+                    p.evidence += 1
+                dk = self.descriptor_kind(doc, span)
+                if dk == "company" or self.role_evidence(doc, span):
+                    p.evidence += 1
+                elif dk == "other":
+                    p.evidence -= 2
+            p.kind = self._classify(text, p, group)
+            p.aliases.add(text)
+            for span, _ in group:
+                p.mentions.append((span.start_char, span.end_char, span.text, "ner"))
+            parties[text] = p
+
+        self._spread_lists(doc, parties, mentions, by_text)
+        self._merge_short_forms(doc, parties)
+        for key, p in parties.items():
+            if p.known:
+                continue
+            for s, e, t, _ in p.mentions:
+                span = doc.char_span(s, e, alignment_mode="expand")
+                if span is not None:
+                    mentions.append(PartyMention(span.start, span.end, key, "ner"))
+        merged = self._resolve_aliases(parties)
+        mentions = [PartyMention(m.start, m.end, merged.get(m.key, m.key), m.source) for m in mentions]
+        mentions.sort(key=lambda m: m.start)
+        return parties, mentions
+
+    def _clean(self, doc: Doc, ent: Span) -> Span | None:
+        start, end = ent.start, ent.end
+        while start < end and (doc[start].text in DETERMINERS or doc[start].is_punct):
+            start += 1
+        while end > start and (doc[end - 1].text in ("'s", "’s", "'") or doc[end - 1].is_punct):
+            end -= 1
+        # NER sometimes swallows a verb or a second name: "Universal sued Midjourney"
+        for i in range(start, end):
+            if doc[i].text in SPLIT_WORDS or doc[i].text == ",":
+                end = i
+                break
+        if end <= start:
+            return None
+        span = doc[start:end]
+        text = span.text
+        if BAD_CHARS.search(text) or not text[:1].isupper() or len(text) < 2:
+            return None
+        if "\n" in doc[start:end].text_with_ws.strip():
+            return None
+        return span
+
+    def _rule_candidates(self, doc: Doc, taken: set, found) -> list[tuple[Span, str]]:
+        """Capitalised names the NER missed but a context rule marks as companies."""
+        covered = set(taken)
+        for span, _ in found:
+            covered.update(range(span.start, span.end))
+        out = []
+        i = 0
+        n = len(doc)
+        while i < n:
+            tok = doc[i]
+            if i in covered or not tok.text[:1].isupper() or tok.is_sent_start or not tok.is_alpha:
+                i += 1
+                continue
+            j = i
+            while j < n and j not in covered and (doc[j].text[:1].isupper() or doc[j].like_num and j > i) \
+                    and not doc[j].is_punct and doc[j].ent_type_ not in ("GPE", "NORP", "DATE", "LOC"):
+                j += 1
+            if j > i:
+                span = doc[i:j]
+                if self.descriptor_kind(doc, span) == "company" or self.role_evidence(doc, span) \
+                        or self.has_suffix(span.text):
+                    if not self.kind_from_name(span.text):
+                        out.append((span, "RULE"))
+            i = max(j, i + 1)
+        return out
+
+    def _classify(self, text: str, p: Party, group) -> str:
+        by_name = self.kind_from_name(text)
+        if by_name and not self.has_suffix(text):
+            return by_name
+        if self.has_suffix(text):
+            return "company"
+        if p.evidence > 0:
+            return "company"
+        if p.evidence < 0:
+            return "other"
+        if p.ner_persons > p.ner_orgs:
+            return "person"
+        if p.ner_orgs == 0:
+            return "product" if any(label == "PRODUCT" for _, label in group) else "other"
+        if ACRONYM.match(text) or text.isupper():
+            return "other"
+        # an organisation the model is sure about (named twice or more) is most likely a company
+        return "company" if p.ner_orgs >= 2 else "other"
+
+    def _spread_lists(self, doc: Doc, parties, mentions, by_text) -> None:
+        """In 'Nvidia, DST Global and Lightspeed', one company makes the whole list companies."""
+        spans = []
+        for p in parties.values():
+            for s, e, _, _ in p.mentions:
+                spans.append((s, e, p))
+        spans.sort(key=lambda x: x[0])
+        text = doc.text
+        for _ in range(2):
+            for (s1, e1, p1), (s2, e2, p2) in zip(spans, spans[1:], strict=False):
+                gap = text[e1:s2]
+                if not re.fullmatch(r"\s*(,|and|,\s*and|&)\s*", gap):
+                    continue
+                for a, b in ((p1, p2), (p2, p1)):
+                    if a.kind == "company" and not b.known and b.kind in ("other",) \
+                            and not self.kind_from_name(b.name):
+                        b.kind = "company"
+
+    def _merge_short_forms(self, doc: Doc, parties: dict[str, Party]) -> None:
+        """'Cadence' after 'Cadence Design Systems' is the same company; 'FTC' after '(FTC)' too."""
+        text = doc.text
+        names = sorted(parties, key=len, reverse=True)
+        for short in list(names):
+            ps = parties.get(short)
+            if ps is None or ps.known:
+                continue
+            target = None
+            for long in names:
+                pl = parties.get(long)
+                if pl is None or long == short or len(long) <= len(short):
+                    continue
+                if long.startswith(short + " ") and pl.kind in ("company", "other") and ps.kind != "person":
+                    target = pl
+                    break
+                if ps.kind == "person" and pl.kind == "person" and long.endswith(" " + short):
+                    target = pl
+                    break
+                # acronym defined in brackets right after the long name
+                if ACRONYM.match(short) and re.search(re.escape(long) + r"\s*\(\s*" + re.escape(short) + r"\s*\)",
+                                                      text):
+                    target = pl
+                    break
+            if target is not None:
+                target.aliases |= ps.aliases
+                target.mentions.extend(ps.mentions)
+                if ps.kind == "company" and target.kind == "other" and not target.known:
+                    target.kind = "company"
+                del parties[short]
+                self._redirect[short] = target.name
+
+    _redirect: dict
+
+    def _resolve_aliases(self, parties) -> dict[str, str]:
+        return dict(self._redirect)
+
+    def __call__(self, doc: Doc):
+        self._redirect = {}
+        return self.find(doc)

@@ -1,0 +1,60 @@
+"""Response extraction for the NLP step: how each accused party answered."""
+
+from __future__ import annotations
+
+import re
+
+from tracker.nlp.allegations import ArticleContext, Slot
+from tracker.nlp.resources import Taxonomy
+from tracker.records import Response
+
+NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|n't|without)\s+(?:\w+\s+){0,2}$", re.I)
+SPOKES = re.compile(r"\b(?:spokes(?:person|man|woman)|statement|representative|lawyers?|counsel|the company|"
+                    r"the firm|chief executive|general counsel|chief legal officer|president)\b", re.I)
+
+
+def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> list[Response]:
+    """Responses of accused parties: the party (or its spokesperson, or 'it') is the clause subject."""
+    if not accused:
+        return []
+    out: list[Response] = []
+    seen = set()
+    last_accused = accused[0]
+    for si, sent in enumerate(ctx.sents):
+        text = sent.text
+        s0 = sent.start_char
+        slots = ctx.slots[si]
+        named = [s for s in slots if s.key in accused]
+        if named:
+            last_accused = named[0].key
+        for rid, rx in tax.response_res.items():
+            if rx is None:
+                continue
+            for m in rx.finditer(text):
+                pre = text[:m.start()]
+                if rid not in ("no_comment",) and NEGATION.search(pre) and not re.search(
+                        r"not\s+knowingly|not\s+aware|did\s+not\s+believe", text[max(0, m.start() - 15):m.end()]):
+                    continue
+                if rid == "denied" and re.search(r"\b(?:was|were|been|be)\s+$", pre):
+                    continue
+                who = _subject(slots, s0 + m.start(), accused)
+                if who is None and (re.match(r"\s*(?:It|They|He|She)\b", text) or SPOKES.search(pre)):
+                    who = last_accused
+                if who is None:
+                    continue
+                key = (who, rid)
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(Response(who, rid, text.strip(), sent.start_char, sent.end_char))
+    return out
+
+
+def _subject(slots: list[Slot], pos: int, accused: list[str]) -> str | None:
+    before = [s for s in slots if s.end <= pos]
+    for s in reversed(before):
+        if s.key in accused:
+            return s.key
+        if s.kind in ("company", "regulator", "court", "government"):
+            return None
+    return None
