@@ -160,7 +160,8 @@ def _is_headline(line: str, headlines: list[str]) -> bool:
         if norm == head:
             return True
         # "<headline> | Site name" titles, or a line that is the headline run into a teaser
-        if len(norm) > 15 and (norm in head or (len(head) > 15 and norm.startswith(head))):
+        if len(norm) > 15 and (norm in head or (
+                len(head) > 15 and norm.startswith(head) and len(norm) < len(head) + 200)):
             return True
     return False
 
@@ -191,7 +192,7 @@ _TAIL_LINE = re.compile(
     r"must read|read next|popular on|filed under|^tags?\b|^source:|^more:?$|^see also|"
     r"^watch:|^photos?:|^video:|learn more|download (?:the|our) app|get the .{1,40} app|"
     r"sitemap|privacy policy|terms of (?:use|service)|cookie|^\W*$", re.I)
-_TAIL_MAX = 200  # a long line at the end is prose, whatever words it contains
+_TAIL_MAX = 300  # a long line at the end is prose, whatever words it contains
 
 
 def _is_meta_line(line: str) -> bool:
