@@ -99,6 +99,7 @@ class FeedEntry:
     content: str | None = None  # full content (content:encoded) if the feed has it
     published: str | None = None  # ISO 8601 UTC, or None
     authors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what parsing changed: future date clamped, content truncated...
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class ParsedFeed:
     title: str | None
     entries: tuple[FeedEntry, ...]
     error: str | None = None  # parse problem (feedparser bozo), entries may still be present
+    warnings: tuple[str, ...] = ()  # entries dropped (duplicate GUID, nothing usable) and why
 
 
 # --- content extraction (tracker.extract) --------------------------------------------
