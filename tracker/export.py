@@ -9,8 +9,8 @@ Rows are streamed: each table is read through a cursor in chunks and written as
 it is read (Parquet in one row group per chunk), so memory stays flat however
 large the database is.
 
-Filters select articles (company incl. aliases and subsidiaries, allegation
-type, publication date range, source). Every row derived from a selected
+Filters are search's `SearchFilters` (company incl. aliases, allegation type,
+publication date range, source, feed tag...) and select articles. Every row derived from a selected
 article comes with it (its allegations, parties, figures, responses, mentions),
 and so do the companies and feeds those rows refer to, so every foreign key in
 the subset resolves.
@@ -22,7 +22,7 @@ import csv
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -33,7 +33,8 @@ import yaml
 
 import tracker
 from tracker.errors import QueryError, StorageError, UsageError
-from tracker.store import fold_name, now_iso
+from tracker.search import SearchFilters, filter_clause, find_company
+from tracker.store import now_iso
 
 FORMATS = ("csv", "jsonl", "parquet")
 PARQUET_HINT = (
@@ -44,33 +45,20 @@ _MEDIATYPES = {"csv": "text/csv", "jsonl": "application/jsonl",
                "parquet": "application/vnd.apache.parquet"}
 
 
-@dataclass(frozen=True)
-class ExportFilters:
-    """Which articles to export; empty means the whole database."""
-
-    companies: tuple[str, ...] = ()
-    types: tuple[str, ...] = ()
-    date_from: str | None = None  # YYYY-MM-DD, inclusive, on articles.published
-    date_to: str | None = None  # YYYY-MM-DD, inclusive
-    sources: tuple[str, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.companies or self.types or self.date_from or self.date_to
-                    or self.sources)
-
-    def describe(self) -> list[str]:
-        """One human-readable line per filter in use."""
-        lines = []
-        if self.companies:
-            lines.append("company: " + ", ".join(self.companies))
-        if self.types:
-            lines.append("type: " + ", ".join(self.types))
-        if self.date_from or self.date_to:
-            lines.append(f"published: {self.date_from or '…'} to {self.date_to or '…'}")
-        if self.sources:
-            lines.append("source: " + ", ".join(self.sources))
-        return lines
+def describe_filters(filters: SearchFilters) -> list[str]:
+    """One human-readable line per filter in use, for the dataset README and descriptor."""
+    lines = []
+    for name, value in sorted(asdict(filters).items()):
+        if name == "include_subsidiaries" or value in (None, "", (), [], False):
+            continue
+        if name == "figures":
+            value = [f"{f['unit']} {f['op']} {f['value']:g}" for f in value]
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        if name == "company" and filters.include_subsidiaries:
+            value += " (and subsidiaries)"
+        lines.append(f"{name}: {value}")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -80,9 +68,9 @@ class ExportResult:
     exported: str  # ISO time of the export
     counts: dict[str, int]  # table -> rows written
     files: tuple[str, ...]  # file names inside out_dir, data files first
-    filters: ExportFilters
+    filters: SearchFilters
     text: bool  # article bodies included
-    extractor_versions: tuple[str, ...] = field(default=())
+    extractor_versions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -100,79 +88,21 @@ def table_specs() -> dict[str, dict]:
 # --- selecting rows ------------------------------------------------------------------------
 
 
-def _date(value: str | None, name: str) -> str | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).date().isoformat()
-    except ValueError:
-        raise QueryError(f"{name} must be a date like 2025-01-31, not {value!r}") from None
+def check_filters(db: sqlite_utils.Database, filters: SearchFilters) -> None:
+    """Refuse names that match nothing, so a typo is not taken for an empty subset."""
+    for role in ("company", "accuser", "accused"):
+        name = getattr(filters, role)
+        if name and find_company(db, name) is None:
+            raise QueryError(f"no company or alias named {name!r} in the database; check the "
+                             "spelling (`tracker search` lists the companies it knows)")
 
 
-def company_ids(db: sqlite_utils.Database, names: tuple[str, ...]) -> list[int]:
-    """Ids of the named companies (canonical name or alias) and their subsidiaries."""
-    ids: set[int] = set()
-    for name in names:
-        row = db.execute("SELECT company_id FROM company_aliases WHERE key = ?",
-                         [fold_name(name)]).fetchone()
-        if row is None:
-            row = db.execute("SELECT id FROM companies WHERE name = ? COLLATE NOCASE",
-                             [name]).fetchone()
-        if row is None:
-            raise QueryError(f"no company or alias named {name!r} in the database; "
-                             "check the spelling (tracker search --company matches the same names)")
-        ids.add(row[0])
-    frontier = set(ids)
-    while frontier:  # subsidiaries, any depth
-        marks = ",".join("?" * len(frontier))
-        children = {r[0] for r in db.execute(
-            f"SELECT id FROM companies WHERE parent_id IN ({marks})", list(frontier))}
-        frontier = children - ids
-        ids |= frontier
-    return sorted(ids)
-
-
-def article_filter(db: sqlite_utils.Database, filters: ExportFilters) -> tuple[str, list]:
-    """SQL condition over `articles a` selecting the filtered articles, and its parameters."""
-    clauses: list[str] = []
-    params: list = []
-    if filters.companies:
-        ids = company_ids(db, filters.companies)
-        marks = ",".join("?" * len(ids))
-        clauses.append(
-            f"(EXISTS (SELECT 1 FROM article_companies ac WHERE ac.article_id = a.id "
-            f"AND ac.company_id IN ({marks})) OR EXISTS (SELECT 1 FROM allegations al "
-            f"JOIN allegation_parties p ON p.allegation_id = al.id WHERE al.article_id = a.id "
-            f"AND p.company_id IN ({marks})))")
-        params += ids + ids
-    if filters.types:
-        marks = ",".join("?" * len(filters.types))
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM allegations al JOIN allegation_types t "
-            f"ON t.allegation_id = al.id WHERE al.article_id = a.id AND t.type IN ({marks}))")
-        params += list(filters.types)
-    date_from = _date(filters.date_from, "--from")
-    date_to = _date(filters.date_to, "--to")
-    if date_from and date_to and date_from > date_to:
-        raise QueryError(f"--from {date_from} is after --to {date_to}")
-    if date_from:
-        clauses.append("substr(a.published, 1, 10) >= ?")
-        params.append(date_from)
-    if date_to:
-        clauses.append("substr(a.published, 1, 10) <= ?")
-        params.append(date_to)
-    if filters.sources:
-        marks = ",".join("?" * len(filters.sources))
-        clauses.append(f"lower(a.source) IN ({marks})")
-        params += [s.lower() for s in filters.sources]
-    return (" AND ".join(clauses) or "1"), params
-
-
-def _prepare_subset(db: sqlite_utils.Database, filters: ExportFilters) -> dict[str, str]:
+def _prepare_subset(db: sqlite_utils.Database, filters: SearchFilters) -> dict[str, str]:
     """Fill temp tables with the selected ids; returns each table's WHERE clause."""
-    if filters.empty:
+    if filters.is_empty():
         return {}
-    where, params = article_filter(db, filters)
+    check_filters(db, filters)
+    where, params = filter_clause(filters)
     conn = db.conn
     for name in ("x_articles", "x_companies", "x_feeds"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
@@ -306,8 +236,8 @@ def _write_parquet(path: Path, names: list[str], types: list[str], chunks) -> in
     count = 0
     with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
         for chunk in chunks:
-            arrays = [pa.array([_arrow_value(row[i], t) for row in chunk], type=schema.field(i).type)
-                      for i, t in enumerate(types)]
+            arrays = [pa.array([_arrow_value(row[i], t) for row in chunk],
+                               type=schema.field(i).type) for i, t in enumerate(types)]
             writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
             count += len(chunk)
     return count
@@ -319,7 +249,7 @@ _WRITERS = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}
 # --- descriptor and README -----------------------------------------------------------------
 
 
-def datapackage(fmt: str, text: bool, exported: str, filters: ExportFilters,
+def datapackage(fmt: str, text: bool, exported: str, filters: SearchFilters,
                 extractor_versions: tuple[str, ...], counts: dict[str, int]) -> dict:
     """The Frictionless Data Package descriptor of an export."""
     res = []
@@ -352,7 +282,7 @@ def datapackage(fmt: str, text: bool, exported: str, filters: ExportFilters,
         "version": tracker.__version__,
         "tracker_version": tracker.__version__,
         "extractor_versions": list(extractor_versions),
-        "filters": filters.describe(),
+        "filters": describe_filters(filters),
         "article_text": text,
         "row_counts": counts,
         "resources": res,
@@ -360,7 +290,7 @@ def datapackage(fmt: str, text: bool, exported: str, filters: ExportFilters,
 
 
 def _readme(result: ExportResult) -> str:
-    filters = result.filters.describe() or ["none (the whole database)"]
+    filters = describe_filters(result.filters) or ["none (the whole database)"]
     lines = [
         "# Allegation tracker dataset",
         "",
@@ -404,9 +334,10 @@ def _readme(result: ExportResult) -> str:
 
 
 def export_dataset(db: sqlite_utils.Database, out_dir: str | Path, *, fmt: str = "csv",
-                   filters: ExportFilters = ExportFilters(), text: bool = True,
+                   filters: SearchFilters | None = None, text: bool = True,
                    chunk_rows: int = 2000) -> ExportResult:
     """Write every table (or the filtered subset) into out_dir; returns what was written."""
+    filters = filters or SearchFilters()
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
     if fmt == "parquet":
