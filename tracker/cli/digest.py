@@ -55,8 +55,7 @@ def digest_cmd(since, until, name, dry_run, company, types, feed_tag, min_confid
         filters = DigestFilters(company=company, types=tuple(types), feed_tag=feed_tag,
                                 min_confidence=min_confidence)
         digest = build_digest(db, since=start, until=end, filters=filters, name=name)
-        publish(db, digest, fmt, output, dry_run=dry_run,
-                stream=click.get_text_stream("stdout"))
+        publish(db, digest, fmt, output, dry_run=dry_run)
         if output:
             click.echo(f"Wrote {fmt} digest ({digest.counts['items']} items, "
                        f"{start} to {end}) to {output}", err=True)
