@@ -318,6 +318,15 @@ def fts_query(query: str) -> str:
     return " ".join(out)
 
 
+def _match_fails(db: sqlite_utils.Database, match: str) -> bool:
+    """True when the FTS5 expression alone is rejected (so the error is the analyst's query)."""
+    try:
+        db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? LIMIT 1", [match])
+    except sqlite3.OperationalError:
+        return True
+    return False
+
+
 def _query_error(exc: sqlite3.OperationalError, query: str) -> QueryError:
     return QueryError(f"the search query {query!r} is not valid: {exc} "
                       '(use words, "phrases", prefix*, AND, OR, NOT and parentheses)')
@@ -436,7 +445,7 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     try:
         result_rows = db.execute(sql, params + tail_params).fetchall()
     except sqlite3.OperationalError as exc:
-        if has_text and ("fts5" in str(exc) or "syntax" in str(exc) or "column" in str(exc)):
+        if has_text and _match_fails(db, match):
             raise _query_error(exc, filters.query) from exc
         raise
     hit_rows = [(v, n, p) for k, v, n, p in result_rows if k == "hit"]

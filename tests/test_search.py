@@ -1,0 +1,260 @@
+"""Search library and `tracker search`: filters, FTS5 query checking, facets, summaries, output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tests.support import sampledb
+from tracker.cli import main
+from tracker.errors import QueryError
+from tracker.search import (
+    SearchFilters,
+    filter_clause,
+    fts_query,
+    parse_figure_filter,
+    search,
+)
+from tracker.store import open_db
+
+
+@pytest.fixture(scope="module")
+def sample_path(tmp_path_factory):
+    return sampledb.build(tmp_path_factory.mktemp("search") / "sample.db", extra=25)
+
+
+@pytest.fixture
+def db(sample_path):
+    conn = open_db(sample_path, readonly=True)
+    yield conn
+    conn.conn.close()
+
+
+def titles(result):
+    return [h.title for h in result.hits]
+
+
+def test_text_query_ranks_and_marks_snippet(db):
+    result = search(db, SearchFilters(query="distill*"))
+    assert result.total == 2
+    assert set(titles(result)) == {"Anthropic accuses Alibaba of model distillation",
+                                   "OpenAI says DeepSeek distilled its models"}
+    assert all("[distill" in h.snippet for h in result.hits)
+    assert result.hits[0].score <= result.hits[1].score
+
+
+def test_allegation_summary_one_line(db):
+    hit = search(db, SearchFilters(query="Anthropic Alibaba")).hits[0]
+    assert hit.allegations == (
+        "Anthropic -> Alibaba: model distillation / unauthorized access, alleged, "
+        "over 25,000 accounts",)
+    assert set(hit.companies) == {"Anthropic", "Alibaba"}
+
+
+def test_facets_count_the_whole_match(db):
+    result = search(db, SearchFilters(query="distill* OR fined OR cloud"), limit=1)
+    assert len(result.hits) == 1
+    facets = {k: dict(v) for k, v in result.facets.items()}
+    assert facets["type"]["model_distillation"] == 2
+    assert facets["year"]["2021"] == 25
+    assert facets["source"]["Filler Daily"] == 25
+    assert facets["company"]["Alibaba"] == 1
+    assert result.total == sum(facets["year"].values())
+
+
+def test_company_by_alias_and_subsidiaries(db):
+    assert titles(search(db, SearchFilters(company="Alibaba Group Holding"))) == [
+        "Anthropic accuses Alibaba of model distillation"]
+    both = search(db, SearchFilters(company="alibaba", include_subsidiaries=True))
+    assert set(titles(both)) == {"Anthropic accuses Alibaba of model distillation",
+                                 "Alibaba Cloud investigated over data breach"}
+    assert search(db, SearchFilters(company="No Such Corp")).total == 0
+
+
+def test_accuser_accused_type_status_apply_to_one_allegation(db):
+    assert titles(search(db, SearchFilters(accused="Facebook"))) == [
+        "EU regulator fines Meta EUR 1.2 billion over data transfers"]
+    assert titles(search(db, SearchFilters(accuser="OpenAI", types=("model_distillation",)))) == [
+        "OpenAI says DeepSeek distilled its models"]
+    # OpenAI accused nobody of a data breach: the conditions must hold for the same allegation.
+    assert search(db, SearchFilters(accuser="OpenAI", types=("data_breach",))).total == 0
+    fined = search(db, SearchFilters(status=("fined",)), sort="date")
+    assert titles(fined) == ["EU regulator fines Meta EUR 1.2 billion over data transfers",
+                             "La CNIL inflige une amende"]
+
+
+def test_dates_sources_tags_language(db):
+    assert search(db, SearchFilters(since="2025")).total == 2
+    assert search(db, SearchFilters(since="2024-11", until="2024-11")).total == 1
+    assert search(db, SearchFilters(until="2019-01-21")).total == 1
+    assert search(db, SearchFilters(source="example news")).total == 2  # site name
+    assert search(db, SearchFilters(source="Policy")).total == 2  # feed name
+    assert search(db, SearchFilters(feed_tag="regulators")).total == 2
+    assert search(db, SearchFilters(language="fr")).total == 1
+    assert search(db, SearchFilters(language="en", query="quarterly")).total == 1  # en-GB
+
+
+def test_figure_filters(db):
+    assert titles(search(db, SearchFilters(figures=(parse_figure_filter("EUR>=100m"),)))) == [
+        "EU regulator fines Meta EUR 1.2 billion over data transfers"]
+    assert search(db, SearchFilters(figures=(parse_figure_filter("eur >= 10 million"),))).total == 2
+    assert search(db, SearchFilters(figures=(parse_figure_filter("account>=25000"),))).total == 1
+    assert search(db, SearchFilters(figures=(parse_figure_filter("accounts>25000"),))).total == 0
+    assert search(db, SearchFilters(figures=(parse_figure_filter("records>=1000000"),))).total == 1
+
+
+@pytest.mark.parametrize("text,unit,op,value", [
+    ("accounts>=1000000", "accounts", ">=", 1e6),
+    ("EUR>=100000000", "EUR", ">=", 1e8),
+    ("usd > 2.5bn", "USD", ">", 2.5e9),
+    ("Users => 1,500", "users", ">=", 1500),
+    ("records=10k", "records", "=", 1e4),
+])
+def test_parse_figure_filter(text, unit, op, value):
+    f = parse_figure_filter(text)
+    assert (f.unit, f.op, f.value) == (unit, op, value)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("accounts", "UNIT OPERATOR NUMBER"), (">=5", "UNIT OPERATOR NUMBER"),
+    ("EUR>>1", "UNIT OPERATOR NUMBER"), ("EUR>=5 zillion", "unknown multiplier"),
+])
+def test_bad_figure_filter(text, words):
+    with pytest.raises(QueryError, match=words):
+        parse_figure_filter(text)
+
+
+@pytest.mark.parametrize("query,words", [
+    ('"fake accounts', "unbalanced quote"),
+    ("AND", "AND at the start"),
+    ("OR", "OR at the start"),
+    ("NOT alibaba", "NOT at the start"),
+    ("alibaba AND", "at the end"),
+    ("a AND OR b", "OR after 'AND'"),
+    ("(alibaba OR meta", "never closed"),
+    ("alibaba)", "without a matching"),
+    ("()", "empty group"),
+    ("*", "not a word"),
+    ("", "empty"),
+])
+def test_malformed_queries_explain(db, query, words):
+    with pytest.raises(QueryError, match=words):
+        search(db, SearchFilters(query=query or " x")) if query else fts_query(query)
+
+
+def test_sqlite_side_errors_become_query_errors(db):
+    with pytest.raises(QueryError, match="not valid"):
+        search(db, SearchFilters(query="NEAR(alibaba anthropic, x)"))
+
+
+def test_punctuated_words_are_quoted_not_errors(db):
+    assert fts_query("U.S. co-founder") == '"U.S." "co-founder"'
+    assert fts_query("title:distill* alibaba") == "title:distill* alibaba"
+    assert search(db, SearchFilters(query="co-operating OR U.S.")).total == 0
+    assert search(db, SearchFilters(query='"fake accounts" OR title:amende')).total == 1
+
+
+def test_bad_dates_and_paging(db):
+    with pytest.raises(QueryError, match="not a real date"):
+        search(db, SearchFilters(since="2025-02-30"))
+    with pytest.raises(QueryError, match="YYYY"):
+        search(db, SearchFilters(until="last week"))
+    with pytest.raises(QueryError, match="sort"):
+        search(db, SearchFilters(query="x"), sort="best")
+    with pytest.raises(QueryError, match="limit"):
+        search(db, SearchFilters(query="x"), limit=10_000)
+
+
+def test_pagination_and_date_order(db):
+    first = search(db, SearchFilters(query="cloud"), sort="date", limit=10)
+    second = search(db, SearchFilters(query="cloud"), sort="date", limit=10, offset=10)
+    assert first.total == second.total == 26
+    dates = [h.published for h in first.hits + second.hits]
+    assert dates == sorted(dates, reverse=True)
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+
+
+def test_filter_clause_binds_values(db):
+    evil = "x' OR 1=1 --"
+    sql, params = filter_clause(SearchFilters(query="alibaba", company=evil, source=evil,
+                                              types=(evil,), language=evil))
+    assert evil not in sql
+    assert evil in params
+    count = db.execute(f"SELECT COUNT(*) FROM articles a WHERE {sql}", params).fetchone()[0]
+    assert count == 0
+    sql, params = filter_clause(SearchFilters())
+    assert (sql, params) == ("1", [])
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+
+def run(args, sample_path):
+    result = CliRunner().invoke(main, ["search", *args, "--db", str(sample_path)])
+    return result
+
+
+def test_cli_json_array_and_facets_object(sample_path):
+    out = run(["distill*", "--format", "json"], sample_path)
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert isinstance(data, list) and len(data) == 2
+    assert {"url", "title", "published", "source", "snippet", "companies"} <= set(data[0])
+    out = run(["distill*", "--format", "json", "--facets"], sample_path)
+    data = json.loads(out.output)
+    assert data["total"] == 2 and len(data["results"]) == 2
+    assert {"value": "model_distillation", "count": 2} in data["facets"]["type"]
+
+
+def test_cli_every_filter(sample_path):
+    out = run(["--company", "Alibaba", "--subsidiaries", "--accuser", "PDPC", "--accused",
+               "Aliyun", "--type", "data_breach", "--status", "investigating", "--since", "2024",
+               "--until", "2024-12-31", "--source", "Cloud Times", "--tag", "tech", "--language",
+               "en", "--figure", "records>=1m", "--sort", "date", "--format", "csv"], sample_path)
+    assert out.exit_code == 0, out.output
+    records = list(csv.DictReader(io.StringIO(out.output)))
+    assert [r["title"] for r in records] == ["Alibaba Cloud investigated over data breach"]
+    assert records[0]["companies"] == "Alibaba Cloud; PDPC"
+
+
+def test_cli_table_fits_80_columns(sample_path):
+    out = run(["cloud OR distill*", "--facets", "--limit", "30"], sample_path)
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert lines[0] == "Results 1-28 of 28:"
+    assert max(len(line) for line in lines) <= 80
+    assert "! Anthropic -> Alibaba" in out.output
+    assert "type: model_distillation (2)" in out.output
+
+
+def test_cli_offset_and_empty(sample_path):
+    out = run(["cloud", "--limit", "5", "--offset", "5"], sample_path)
+    assert out.output.startswith("Results 6-10 of 26:")
+    assert "More: --offset 10" in out.output
+    assert "No results" in run(["zzzyx"], sample_path).output
+
+
+@pytest.mark.parametrize("args,words", [
+    (['"unclosed'], "unbalanced quote"),
+    (["AND"], "AND at the start"),
+    (["x", "--figure", "lots"], "figure filter"),
+    (["x", "--since", "yesterday"], "since date"),
+])
+def test_cli_errors_are_one_line(sample_path, args, words):
+    out = run(args, sample_path)
+    assert out.exit_code == 2
+    assert words in out.output and "Traceback" not in out.output
+
+
+def test_cli_missing_database(tmp_path):
+    out = CliRunner().invoke(main, ["search", "x", "--db", str(tmp_path / "none.db")])
+    assert out.exit_code == 1 and "does not exist" in out.output
+
+
+def test_cli_help_has_example():
+    out = CliRunner().invoke(main, ["search", "--help"])
+    assert out.exit_code == 0 and "Examples:" in out.output and "--facets" in out.output
