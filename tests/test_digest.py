@@ -78,6 +78,9 @@ def test_filters(sample):
     assert len(digest_day2(sample, min_confidence=0.5).items) == 2
     assert digest_day2(sample, feed_tag="privacy").nothing_new
     assert len(digest_day2(sample, feed_tag="AI").items) == 3
+    # A parent company's digest includes allegations against its subsidiaries.
+    meta = build_digest(sample.db, since=D3, until=D4, filters=DigestFilters(company="Meta"))
+    assert [c for c, _ in meta.groups] == ["Instagram", "Meta"]
     with pytest.raises(QueryError, match="no company"):
         digest_day2(sample, company="Nobody Ltd")
     with pytest.raises(QueryError, match="unknown allegation type"):
@@ -111,7 +114,7 @@ def test_named_cursor_two_runs_repeat_nothing(sample, tmp_path):
     publish(db, second, "json", tmp_path / "2.json")
     ids1 = {i for item in first.items for i in item.allegation_ids}
     ids2 = {i for item in second.items for i in item.allegation_ids}
-    assert ids1 == {2, 3, 4, 5} and ids2 == {6} and not ids1 & ids2
+    assert ids1 == {2, 3, 4, 5} and ids2 == {6, 7} and not ids1 & ids2
     # A third run with nothing stored since says so and moves the cursor on.
     since, until = resolve_window(db, name="daily", until="2025-03-05")
     third = build_digest(db, since=since, until=until, name="daily")
@@ -127,7 +130,8 @@ def test_row_stored_during_the_until_second_comes_next_time(sample, tmp_path):
     publish(db, first, "md", tmp_path / "a.md")
     assert first.nothing_new  # the DAY3 article is stored at exactly `until`
     since, until = resolve_window(db, name="edge", until=D4)
-    assert [i.allegation_ids for i in build_digest(db, since=since, until=until).items] == [(6,)]
+    assert [i.allegation_ids for i in build_digest(db, since=since, until=until).items] == [
+        (6,), (7,)]
 
 
 def test_dry_run_and_failed_write_leave_cursor(sample, tmp_path):
@@ -149,7 +153,7 @@ def test_atom_parses_without_errors_and_ids_are_stable(sample):
     assert f1.bozo == 0 and f2.bozo == 0, f1.get("bozo_exception")
     ids = [e.id for e in f1.entries]
     assert ids == [e.id for e in f2.entries]
-    assert len(ids) == len(set(ids)) == 4
+    assert len(ids) == len(set(ids)) == 5
     assert all(re.fullmatch(r"tag:allegation-tracker,2025:allegation/\d+", i) for i in ids)
     assert [e.updated for e in f1.entries] == [e.updated for e in f2.entries]
     meta = next(e for e in f1.entries if "Meta" in e.title)

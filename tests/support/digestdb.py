@@ -21,6 +21,7 @@ from tracker.records import (
 )
 
 EXTRACTOR = "test-extractor-1"
+PARENTS = {"Instagram": "Meta"}
 KINDS = {"US Department of Justice": "government", "Irish Data Protection Commission": "regulator"}
 
 
@@ -57,7 +58,7 @@ def _figure(phrase: str, start: int, index: int) -> Figure:
                   text=phrase, start=start, end=start + len(phrase), allegation=index)
 
 
-def analysis_for(title: str, claims: list[Claim]) -> tuple[str, Analysis]:
+def analysis_for(title: str, claims: list[Claim], extra: str = "") -> tuple[str, Analysis]:
     """Article text stating each claim, and the Analysis an extractor would return for it."""
     sentences = []
     for c in claims:
@@ -68,7 +69,7 @@ def analysis_for(title: str, claims: list[Claim]) -> tuple[str, Analysis]:
         if c.response:
             s += f" {c.accused[0]} {c.response} the claims."
         sentences.append(s)
-    body = " ".join(sentences)
+    body = " ".join(sentences + ([extra] if extra else []))
     text = f"{title}\n\n{body}"
     names: dict[str, list[Mention]] = {}
     allegations, figures, responses = [], [], []
@@ -84,7 +85,8 @@ def analysis_for(title: str, claims: list[Claim]) -> tuple[str, Analysis]:
         if c.response:
             pos = text.index(f"{c.accused[0]} {c.response}", at)
             responses.append(Response(c.accused[0], c.response, s, pos, at + len(s)))
-    entities = tuple(Entity(n, KINDS.get(n, "company"), mentions=tuple(ms))
+    entities = tuple(Entity(n, KINDS.get(n, "company"), parent=PARENTS.get(n),
+                            mentions=tuple(ms))
                      for n, ms in names.items())
     return body, Analysis(text, entities, tuple(allegations), tuple(figures), tuple(responses),
                           EXTRACTOR)
@@ -110,9 +112,11 @@ class DigestDB:
             store.record_feed_fetch(self.db, feed_id, result)
 
     def article(self, when: str, title: str, claims: list[Claim], *, feed_id: int | None = None,
-                source: str = "example.com", published: str | None = None) -> int:
+                source: str = "example.com", published: str | None = None,
+                extra: str = "") -> int:
+        """Store an article stating `claims` (plus `extra` text) as if fetched at `when`."""
         self._n += 1
-        body, analysis = analysis_for(title, claims)
+        body, analysis = analysis_for(title, claims, extra)
         url = f"https://{source}/news/{self._n}"
         art = ExtractedArticle(url=url, text=body, title=title, site_name=source,
                                published=published or when[:10], language="en")
@@ -132,7 +136,8 @@ DAY3 = "2025-03-03T10:00:00+00:00"
 
 def build_sample(path: str | Path) -> DigestDB:
     """Three days of news: a distillation story reported twice, a case that moves from
-    alleged to charged, a low-confidence patent claim, a fine with a response, a failing feed.
+    alleged to charged, a low-confidence patent claim, a fine with a response, a failing feed,
+    and a claim against a subsidiary (Instagram, parent Meta).
     """
     d = DigestDB(path)
     ai = d.feed("https://ai.example/feed.xml", tags=("ai",), name="AI wire")
@@ -160,5 +165,9 @@ def build_sample(path: str | Path) -> DigestDB:
     d.article(DAY3, "Meta fined EUR 1.2bn", [
         Claim("Irish Data Protection Commission", ("Meta",), ("privacy_violation",),
               status="fined", figures=("EUR 1,200,000,000",), response="disputed")],
-        feed_id=privacy, source="privacy.example")
+        feed_id=privacy, source="privacy.example",
+        extra="The regulator's decision runs to 222 pages and orders a suspension of transfers.")
+    d.article(DAY3, "Instagram accused over scraping", [
+        Claim("Clearview", ("Instagram",), ("unauthorized_access",), confidence=0.6)],
+        feed_id=privacy, source="privacy.example", published="2025-02-27")
     return d
