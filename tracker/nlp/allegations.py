@@ -28,6 +28,14 @@ HEDGE_RE = re.compile(r"\b(?:wants?|seeks?|seeking|sought|could|would|might|may|
 PASSIVE_RE = re.compile(r"\b(?:was|were|been|is|are|being|be|get|got)\s+(?:\w+\s+)?(?:accused|fined|charged|sued"
                         r"|investigated|penali[sz]ed|hit|ordered|found|cleared|targeted)\b", re.I)
 VICTIM_BEFORE = {"from", "victim", "victims", "rivals", "with"}
+# A person is accused only in a sentence with a charge-like word, and never as the speaker.
+PERSON_CUE_RE = re.compile(r"\b(?:charg\w*|indict\w*|sue[sd]?|suing|accus\w*|arrest\w*|alleg\w*|lawsuit"
+                           r"|convicted|guilty)\b", re.I)
+SPEECH_AFTER_RE = re.compile(r"^\W{0,3}(?:said|says|told|added|described|called|argued|wrote|testified|is due"
+                             r"|will have|must|has argued|welcomed)\b", re.I)
+TITLE_BEFORE_RE = re.compile(r"(?:chairman|chairwoman|chair|commissioners?|director|attorney|officer|executive"
+                             r"|president|senator|judge|chief|minister|secretary|counsel|spokes\w+|head|founder"
+                             r"|co-founder|researcher|adviser|advisor|analyst|economist|professor)\W*$", re.I)
 PRONOUNS = {"it", "its", "they", "their"}
 
 
@@ -77,7 +85,8 @@ class AllegationFinder:
             rf"(?:{nouns})\b")
         self.reg_ref_re = re.compile(
             r"\b(?:the|The|its|Its|[A-Z]\w+(?:'s|’s))\s+(?:[\w-]+\s+){0,3}?(?:watchdog|regulator|agency|agencies"
-            r"|commission|Commission|authority|bureau|prosecutors|authorities)\b")
+            r"|commission|Commission|authority|bureau|prosecutors|authorities)\b"
+            r"|\b(?:[Ff]ederal\s+|U\.S\.\s+|US\s+)?(?:[Pp]rosecutors|[Aa]uthorities|[Rr]egulators)\b")
 
     # -- references -------------------------------------------------------------------
 
@@ -102,7 +111,8 @@ class AllegationFinder:
             for rx, want in ((self.ref_re, ACCUSABLE_KINDS), (self.reg_ref_re, AUTHORITY_KINDS)):
                 for m in rx.finditer(s.text):
                     a, b = s.start_char + m.start(), s.start_char + m.end()
-                    if any(a < e and st < b for st, e in taken):
+                    # "the EU's competition regulator": the owner may be named, the phrase is the party
+                    if any(a < e and st < b and not (st <= a and want is AUTHORITY_KINDS) for st, e in taken):
                         continue
                     target = self._resolve(timeline, a, want)
                     if target is not None:
@@ -206,7 +216,7 @@ class AllegationFinder:
             accused = [s for s in before if s.kind in ACCUSABLE_KINDS]
         if accuser is None and not accused:
             subj = self._subject(before)
-            after_acc = [s for s in after if s.kind in ACCUSABLE_KINDS and not victim(s)]
+            after_acc = self._object_group(sent, [s for s in after if s.kind in ACCUSABLE_KINDS and not victim(s)])
             trig_word = ACCUSER_VERB_RE.search(text[trigger - s0 - 1 if trigger > s0 else 0:])
             if subj is not None and subj.kind in AUTHORITY_KINDS:
                 accuser = subj
@@ -226,6 +236,13 @@ class AllegationFinder:
                     accused = after_acc
         if accuser is not None:
             accused = [s for s in accused if s.key != accuser.key]
+        accused = [s for s in accused if s.kind != "person" or self._accusable_person(text, s0, s)]
+        if accuser is None and accused:
+            # an authority named in the sentence is the one acting ("the fine that France's CNIL imposed on Google")
+            names = {s.key for s in accused}
+            auth = [s for s in slots if s.kind in AUTHORITY_KINDS and s.key not in names]
+            if auth:
+                accuser = auth[0]
         names = list(dict.fromkeys(s.key for s in accused))
         if not names:
             return None
@@ -241,6 +258,37 @@ class AllegationFinder:
             + (0.1 if acc else 0)
         return SentenceClaim(si, sent.start_char, sent.end_char, text.strip(), accuser.key if accuser else None,
                              names, types, status, cue, min(conf, 0.95))
+
+    @staticmethod
+    def _object_group(sent, cands: list[Slot]) -> list[Slot]:
+        """The first party after the verb and those coordinated with it ("Huawei, two affiliates —
+        Huawei Device USA and Skycom Tech — and ..."); a possessive ("Google's project") is a modifier."""
+        doc = sent.doc
+        text = doc.text
+        out: list[Slot] = []
+        for s in cands:
+            possessive = text[s.end:s.end + 2] in ("'s", "’s")
+            if not out:
+                if possessive and len(cands) > 1:
+                    continue
+                out.append(s)
+                continue
+            gap = doc.char_span(out[-1].end, s.start, alignment_mode="expand")
+            if gap is None or possessive:
+                break
+            words = [t for t in gap if not t.is_punct and not t.is_space]
+            if len(words) > 8 or any(t.pos_ in ("VERB", "AUX") for t in gap):
+                break
+            out.append(s)
+        return out
+
+    @staticmethod
+    def _accusable_person(text: str, s0: int, slot: Slot) -> bool:
+        if slot.ref or not PERSON_CUE_RE.search(text):
+            return False
+        if SPEECH_AFTER_RE.search(text[slot.end - s0:]):
+            return False
+        return not TITLE_BEFORE_RE.search(text[max(0, slot.start - s0 - 30):slot.start - s0])
 
     @staticmethod
     def _subject(before: list[Slot]) -> Slot | None:

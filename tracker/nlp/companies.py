@@ -13,9 +13,16 @@ from tracker.nlp.resources import Gazetteer
 
 NER_LABELS = {"ORG", "PERSON", "PRODUCT"}
 DETERMINERS = {"the", "The", "THE"}
-SPLIT_WORDS = {"sued", "sues", "and", "said", "says", "v.", "vs", "vs."}
+SPLIT_WORDS = {"sued", "sues", "said", "says", "v.", "vs", "vs."}
 BAD_CHARS = re.compile(r"[|/\n£€$:<>=\"]|^\W|\d{3,}")
 ACRONYM = re.compile(r"^[A-Z]{2,5}$")
+# Suffixes that make any name a company, whatever else it contains.
+STRONG_SUFFIXES = {"inc", "corp", "corporation", "ltd", "limited", "llc", "plc", "ag", "gmbh", "sa", "nv", "co",
+                   "incorporated", "pte", "pty", "llp", "bv", "se"}
+PRODUCT_HEADS = {"product", "products", "model", "models", "chatbot", "assistant", "game", "games", "console",
+                 "phone", "smartphone", "software", "tool", "app", "franchise", "film", "movie", "series",
+                 "title", "titles", "character", "feature", "device", "chip", "operating"}
+STOP_POS = {"VERB", "ADV", "ADP", "PRON", "SCONJ", "AUX", "CCONJ"}
 
 
 @dataclass
@@ -32,6 +39,7 @@ class Party:
     evidence: int = 0  # context rules saying "company"
     ner_orgs: int = 0
     ner_persons: int = 0
+    product: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,14 +58,23 @@ class CompanyFinder:
     def __init__(self, nlp, gazetteer: Gazetteer, rules: dict):
         self.gaz = gazetteer
         self.forms = gazetteer.surface_forms()
+        # exact-case matcher for names flagged case_sensitive and weak aliases, a lower-case
+        # one for the rest (headlines write "FACEBOOK", wires "Facebook")
         self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.lower_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        tokenizer = nlp.tokenizer
         by_name: dict[str, list] = {}
         for form, name in self.forms.items():
             by_name.setdefault(name, []).append(form)
-        tokenizer = nlp.tokenizer
+        self.weak_keys = {}
         for name, forms in by_name.items():
-            docs = [tokenizer(f) for f in forms]
-            self.matcher.add(name, docs)
+            entry = gazetteer.entries[name]
+            target = self.matcher if entry.case_sensitive else self.lower_matcher
+            target.add(name, [tokenizer(f) for f in forms])
+            if entry.weak_aliases:
+                key = "weak:" + name
+                self.weak_keys[key] = name
+                self.matcher.add(key, [tokenizer(f) for f in entry.weak_aliases])
         self.suffixes = {s.lower().rstrip(".") for s in rules.get("legal_suffixes", [])}
         self.name_kinds = [(kind, [w.lower() for w in words])
                            for kind, words in (rules.get("name_kinds") or {}).items()]
@@ -75,9 +92,12 @@ class CompanyFinder:
                     return kind
         return None
 
-    def has_suffix(self, name: str) -> bool:
+    def has_suffix(self, name: str, strong: bool = False) -> bool:
         words = name.replace(",", " ").split()
-        return len(words) > 1 and words[-1].lower().rstrip(".") in self.suffixes
+        if len(words) < 2:
+            return False
+        last = words[-1].lower().rstrip(".")
+        return last in STRONG_SUFFIXES if strong else last in self.suffixes
 
     def descriptor_kind(self, doc: Doc, span: Span) -> str | None:
         """'X, a Beijing-based startup' / 'chipmaker X' / 'a startup called X' -> kind."""
@@ -86,15 +106,24 @@ class CompanyFinder:
         if i < len(doc) and doc[i].text == "," and i + 1 < len(doc) and doc[i + 1].lower_ in ("a", "an", "the"):
             words = []
             for tok in doc[i + 2: i + 10]:
-                if tok.is_punct and tok.text not in ("-",) or tok.lower_ in ("that", "which", "who", "whose"):
+                if tok.is_punct and tok.text not in ("-",) or tok.pos_ in STOP_POS and words:
                     break
                 words.append(tok.lower_)
             phrase = " ".join(words)
             for w in self.other_desc:
                 if re.search(rf"\b{re.escape(w)}\b", phrase):
                     return "other"
-            if words and (set(words) & self.company_desc):
+            head = words[-1] if words else ""
+            if head in PRODUCT_HEADS:
+                return "product"
+            if head in self.company_desc or head.endswith("maker"):
                 return "company"
+        # "Fortnite maker Epic Games" / "the publisher of Call of Duty": the first name is a product
+        if i < len(doc) and doc[i].lower_ in ("maker", "makers", "developer", "creator", "publisher", "owner"):
+            return "product"
+        back = [t.lower_ for t in doc[max(0, span.start - 6):span.start]]
+        if "of" in back[-4:] and any(w in ("maker", "developer", "publisher", "creator") for w in back):
+            return "product"
         # descriptor before the name
         j = span.start - 1
         if j >= 0 and doc[j].lower_ in ("called", "named", "including"):
@@ -129,9 +158,18 @@ class CompanyFinder:
         parties: dict[str, Party] = {}
         mentions: list[PartyMention] = []
 
-        gaz_spans = [Span(doc, s, e, label=self.matcher.vocab.strings[m]) for m, s, e in self.matcher(doc)]
-        # a lower-case or sentence-initial common-word match is unreliable only for one-word
-        # aliases that are ordinary words; the matcher is case-sensitive, so keep the rest
+        strings = self.matcher.vocab.strings
+        raw = [(strings[m], s, e) for m, s, e in self.matcher(doc)]
+        raw += [(strings[m], s, e) for m, s, e in self.lower_matcher(doc)
+                if not doc[s].text.islower()]  # "apple pie" is not Apple
+        strong = {label for label, _, _ in raw if not label.startswith("weak:")}
+        gaz_spans = []
+        for label, s, e in raw:
+            if label.startswith("weak:"):
+                label = self.weak_keys[label]
+                if label not in strong:
+                    continue
+            gaz_spans.append(Span(doc, s, e, label=label))
         gaz_spans = filter_spans(gaz_spans)
         taken = set()
         for span in gaz_spans:
@@ -172,8 +210,9 @@ class CompanyFinder:
                 dk = self.descriptor_kind(doc, span)
                 if dk == "company" or self.role_evidence(doc, span):
                     p.evidence += 1
-                elif dk == "other":
+                elif dk in ("other", "product"):
                     p.evidence -= 2
+                    p.product = p.product or dk == "product"
             p.kind = self._classify(text, p, group)
             p.aliases.add(text)
             for span, _ in group:
@@ -235,7 +274,7 @@ class CompanyFinder:
             if j > i:
                 span = doc[i:j]
                 if self.descriptor_kind(doc, span) == "company" or self.role_evidence(doc, span) \
-                        or self.has_suffix(span.text):
+                        or self.has_suffix(span.text, strong=True):
                     if not self.kind_from_name(span.text):
                         out.append((span, "RULE"))
             i = max(j, i + 1)
@@ -243,14 +282,18 @@ class CompanyFinder:
 
     def _classify(self, text: str, p: Party, group) -> str:
         by_name = self.kind_from_name(text)
-        if by_name and not self.has_suffix(text):
+        if by_name and not self.has_suffix(text, strong=True):
             return by_name
-        if self.has_suffix(text):
+        if self.has_suffix(text, strong=True):
             return "company"
         if p.evidence > 0:
             return "company"
         if p.evidence < 0:
+            return "product" if p.product else "other"
+        if " " not in text and text.lower() in self.company_desc | {"company", "commission"}:
             return "other"
+        if self.has_suffix(text) and p.ner_orgs:
+            return "company"
         if p.ner_persons > p.ner_orgs:
             return "person"
         if p.ner_orgs == 0:
@@ -274,8 +317,8 @@ class CompanyFinder:
                 if not re.fullmatch(r"\s*(,|and|,\s*and|&)\s*", gap):
                     continue
                 for a, b in ((p1, p2), (p2, p1)):
-                    if a.kind == "company" and not b.known and b.kind in ("other",) \
-                            and not self.kind_from_name(b.name):
+                    if a.kind == "company" and not b.known and b.kind in ("other",) and b.ner_orgs \
+                            and not self.kind_from_name(b.name) and not b.product:
                         b.kind = "company"
 
     def _merge_short_forms(self, doc: Doc, parties: dict[str, Party]) -> None:
@@ -294,7 +337,7 @@ class CompanyFinder:
                 if long.startswith(short + " ") and pl.kind in ("company", "other") and ps.kind != "person":
                     target = pl
                     break
-                if ps.kind == "person" and pl.kind == "person" and long.endswith(" " + short):
+                if pl.kind == "person" and long.endswith(" " + short):
                     target = pl
                     break
                 # acronym defined in brackets right after the long name
@@ -305,7 +348,9 @@ class CompanyFinder:
             if target is not None:
                 target.aliases |= ps.aliases
                 target.mentions.extend(ps.mentions)
-                if ps.kind == "company" and target.kind == "other" and not target.known:
+                if target.kind == "person":
+                    pass
+                elif ps.kind == "company" and target.kind == "other" and not target.known:
                     target.kind = "company"
                 del parties[short]
                 self._redirect[short] = target.name

@@ -150,8 +150,9 @@ class FigureFinder:
                 else:
                     start = s0 + m.start("num")
                 if re.fullmatch(r"an?|half|one", num, re.I) and not scale:
-                    if num.lower() != "one":
-                        continue
+                    continue  # "one prompt", "a user": an instance, not a count
+                if re.match(r"s\s+of\b", text[s0 + m.end("num"):]) or re.match(r"\s+of\s", text[end:]) and not scale:
+                    continue  # "tens of millions", "one of its accounts"
                 if scale and scale.lower() in ("m", "b", "k") and m.group(0).rstrip().endswith(" " + scale):
                     # "5 m" is not "5 million"; the short forms must stick to the number
                     scale = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from functools import lru_cache
 
+from spacy.language import Language
+
 from tracker.errors import ModelMissingError
 
 # Preferred first: the upstream package name, then the pinned build the project installs.
@@ -29,6 +31,16 @@ def installed_model() -> str | None:
     return None
 
 
+@Language.component("tracker_newline_sents")
+def newline_sents(doc):
+    """A line break ends a sentence: titles, datelines, list items and page furniture
+    are not run together with the paragraph that follows."""
+    for tok in doc[:-1]:
+        if tok.is_space and "\n" in tok.text:
+            doc[tok.i + 1].is_sent_start = True
+    return doc
+
+
 @lru_cache(maxsize=4)
 def load_nlp(name: str | None = None):
     """Load (and cache) the spaCy pipeline with the analyzer's components enabled.
@@ -48,6 +60,8 @@ def load_nlp(name: str | None = None):
         nlp.enable_pipe("senter")
     if "parser" in nlp.pipe_names:
         nlp.disable_pipe("parser")
-    if not nlp.has_pipe("senter") and not nlp.has_pipe("parser"):
+    if "senter" not in nlp.pipe_names and "parser" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer")
+    sents = "senter" if "senter" in nlp.pipe_names else ("parser" if "parser" in nlp.pipe_names else "sentencizer")
+    nlp.add_pipe("tracker_newline_sents", after=sents)
     return nlp

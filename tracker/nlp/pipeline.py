@@ -101,6 +101,13 @@ class Analyzer:
                 d = types_near.setdefault(k, {})
                 for t in c.types:
                     d[t] = d.get(t, 0) + 1
+        # a spokesperson's or official's words repeat the organisation's accusation
+        org_accused = {a for c in claims if c.accuser and ctx.parties.get(c.accuser) is not None
+                       and ctx.parties[c.accuser].kind != "person" for a in c.accused}
+        for c in claims:
+            p = ctx.parties.get(c.accuser) if c.accuser else None
+            if p is not None and p.kind == "person" and all(a in org_accused for a in c.accused):
+                c.accuser = None
         named_accused = {a for c in claims if c.accuser for a in c.accused}
         groups: dict[tuple, list[SentenceClaim]] = {}
         for c in claims:

@@ -25,6 +25,8 @@ class GazetteerEntry:
     aliases: tuple[str, ...] = ()
     parent: str | None = None
     country: str | None = None
+    case_sensitive: bool = False  # match only with this exact capitalisation
+    weak_aliases: tuple[str, ...] = ()  # count only when a strong name also appears in the article
 
 
 @dataclass
@@ -39,11 +41,12 @@ class Gazetteer:
             # A user file that repeats a name refines it: its kind/parent win, aliases merge.
             aliases = tuple(dict.fromkeys(old.aliases + entry.aliases))
             entry = GazetteerEntry(entry.name, entry.kind, aliases, entry.parent or old.parent,
-                                   entry.country or old.country)
+                                   entry.country or old.country, entry.case_sensitive or old.case_sensitive,
+                                   tuple(dict.fromkeys(old.weak_aliases + entry.weak_aliases)))
         self.entries[entry.name] = entry
 
     def surface_forms(self) -> dict[str, str]:
-        """Every name and alias -> canonical name (an exact name beats another entry's alias)."""
+        """Every name and (strong) alias -> canonical name (an exact name beats another entry's alias)."""
         forms: dict[str, str] = {}
         for entry in self.entries.values():
             for alias in entry.aliases:
@@ -104,15 +107,18 @@ def load_gazetteer(extra_paths=()) -> Gazetteer:
             if kind not in COMPANY_KINDS:
                 raise ConfigError(f"unknown kind {kind!r}; use one of {', '.join(COMPANY_KINDS)}",
                                   path=str(path), key=where)
-            aliases = item.get("aliases") or []
-            if isinstance(aliases, str):
-                aliases = [aliases]
-            if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-                raise ConfigError("`aliases` must be a list of strings", path=str(path), key=where)
+            lists = {}
+            for key in ("aliases", "weak_aliases"):
+                values = item.get(key) or []
+                if isinstance(values, str):
+                    values = [values]
+                if not isinstance(values, list) or not all(isinstance(a, (str, int, float)) for a in values):
+                    raise ConfigError(f"`{key}` must be a list of strings", path=str(path), key=where)
+                lists[key] = tuple(str(a).strip() for a in values if str(a).strip())
             gaz.add(GazetteerEntry(
-                name=item["name"].strip(), kind=kind,
-                aliases=tuple(a.strip() for a in aliases if a.strip()),
-                parent=(item.get("parent") or None), country=(item.get("country") or None)))
+                name=str(item["name"]).strip(), kind=kind, aliases=lists["aliases"],
+                parent=(item.get("parent") or None), country=(item.get("country") or None),
+                case_sensitive=bool(item.get("case_sensitive")), weak_aliases=lists["weak_aliases"]))
     return gaz
 
 
