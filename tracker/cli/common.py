@@ -75,6 +75,14 @@ def truncate(text: str | None, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
+def setup_logging(verbose: bool = False) -> None:
+    """Warnings go to stderr only with -v; the summary already reports every failure."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
+                        format="%(levelname)s %(message)s")
+
+
 def interactive() -> bool:
     """True when a person watches: a TTY and no TRACKER_NO_PROGRESS."""
     return sys.stderr.isatty() and not os.environ.get("TRACKER_NO_PROGRESS")

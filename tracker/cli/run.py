@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import tempfile
 import time
@@ -19,6 +18,7 @@ from tracker.cli.common import (
     feeds_option,
     handle_errors,
     interactive,
+    setup_logging,
     truncate,
 )
 from tracker.records import RunSummary, Settings
@@ -77,7 +77,7 @@ def print_summary(summary: RunSummary, db_path: str, seconds: float) -> None:
                f"{s.allegations_new} allegations found.")
     feed_errors = [e for e in s.errors if "feed" in e]
     if feed_errors:
-        click.echo("  Failed feeds:")
+        click.echo("  Feed problems:")
         for e in feed_errors:
             click.echo(f"    - {e['feed']}: {truncate(e['error'], 150)}")
     click.echo(f"  Database: {db_path}")
@@ -110,8 +110,7 @@ def run_cmd(feeds_path, db_path, force, no_nlp, wait, as_json, verbose):
     Example:
       tracker run --feeds feeds.yaml --db tracker.db
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
-                        format="%(levelname)s %(message)s")
+    setup_logging(verbose)
     config, db = _load(feeds_path, db_path)
     progress = _Progress(len([f for f in config.feeds if f.enabled]))
     t0 = time.monotonic()
@@ -285,6 +284,7 @@ def demo_cmd(db_path, keep_serving):
     from tracker.config import load_config
     from tracker.demo.server import DemoServer, demo_feeds_yaml
 
+    setup_logging()
     db = db_path or _env_db() or "tracker.db"
     with DemoServer() as server, tempfile.TemporaryDirectory() as tmp:
         feeds_file = Path(tmp) / "demo-feeds.yaml"
