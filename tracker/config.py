@@ -68,7 +68,7 @@ class _Reader:
         except yaml.YAMLError as exc:
             self.fail(node, key, f"cannot read value: {exc}")
 
-    def mapping(self, node: yaml.Node, key: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
+    def mapping(self, node: yaml.Node, key: str | None) -> list[tuple[str, yaml.Node, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, key, f"expected a mapping (key: value lines), got a "
                                  f"{_node_type_name(node)}")
@@ -210,18 +210,20 @@ def load_config(path: str | os.PathLike) -> Config:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the feeds file: {exc}", path=path_str) from exc
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         raise ConfigError(f"YAML syntax error: {problem}", path=path_str,
                           line=mark.line + 1 if mark else None) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"YAML error: {exc}", path=path_str) from exc
+    except yaml.YAMLError as exc:  # e.g. a control character the YAML reader refuses
+        raise ConfigError(f"YAML error: {' '.join(str(exc).split())}", path=path_str) from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     reader = _Reader(path_str, loader)
     base = file.resolve().parent
     if root is None:
@@ -229,7 +231,7 @@ def load_config(path: str | os.PathLike) -> Config:
                           path=path_str, key="feeds")
     settings, feeds = Settings(), ()
     found_feeds = False
-    for name, knode, vnode in reader.mapping(root, ""):
+    for name, knode, vnode in reader.mapping(root, None):
         if name == "settings":
             if not (isinstance(vnode, yaml.ScalarNode) and vnode.tag.endswith(":null")):
                 settings = _read_settings(reader, vnode, base)

@@ -153,8 +153,25 @@ def _detect(content: bytes) -> str | None:
     import charset_normalizer
 
     # Detection over a bounded sample: it is slow on megabytes and the head is representative.
-    best = charset_normalizer.from_bytes(content[:200_000]).best()
-    return _known_codec(best.encoding) if best else None
+    sample = content[:200_000]
+    results = list(charset_normalizer.from_bytes(sample))
+    if not results:
+        return None
+    lowest = min(m.chaos for m in results)
+    plausible = [m.encoding for m in results if m.chaos <= lowest + 0.01
+                 and (b"\x00" in sample or not m.encoding.startswith(("utf_16", "utf_32")))]
+    # Short samples fit many single-byte codecs equally well; among equals, windows-1252
+    # is by far the most common mislabelled encoding on the web.
+    if "utf_8" in plausible:
+        return "utf-8"
+    try:
+        as_1252 = sample.decode("cp1252")
+    except UnicodeDecodeError:
+        as_1252 = None
+    if as_1252 is not None and any(sample.decode(enc, "replace") == as_1252
+                                   for enc in plausible):
+        return "cp1252"
+    return _known_codec(plausible[0] if plausible else results[0].encoding)
 
 
 def looks_binary(content: bytes) -> bool:
