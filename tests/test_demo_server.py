@@ -201,7 +201,8 @@ def test_feed_links_resolve_except_the_withdrawn_one(server, client, parsed_feed
         for entry in feed.entries:
             link = entry.get("link")
             if not link:
-                no_link.append(entry.get("id"))
+                if name != "broken":  # the truncated feed ends inside a half-written item
+                    no_link.append(entry.get("id"))
                 continue
             assert link.startswith(server.base_url), link
             if client.get(link).status_code == 404:
