@@ -84,7 +84,9 @@ def print_summary(summary: RunSummary, db_path: str, seconds: float) -> None:
 
 
 def _exit_code(summary: RunSummary) -> int:
-    fetched = summary.feeds_ok + summary.feeds_not_modified + summary.feeds_skipped
+    # Healthy feeds are always due, so a run where every feed failed or is still
+    # backing off from earlier failures fetched nothing: that is exit 1.
+    fetched = summary.feeds_ok + summary.feeds_not_modified
     if summary.feeds_total and fetched == 0:
         return 1
     return 0
