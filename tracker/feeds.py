@@ -266,8 +266,9 @@ def _best_content(item) -> str | None:
 
 
 def _published(item, now: datetime, notes: list[str]) -> str | None:
+    # dict.get bypasses FeedParserDict's deprecated updated -> published aliasing.
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = item.get(key)
+        parsed = dict.get(item, key)
         if not parsed:
             continue
         try:
@@ -281,7 +282,7 @@ def _published(item, now: datetime, notes: list[str]) -> str | None:
             notes.append(f"date {when.isoformat()} is implausibly old; dropped")
             return None
         return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    raw = item.get("published") or item.get("updated")
+    raw = dict.get(item, "published") or dict.get(item, "updated")
     if raw:
         notes.append(f"unreadable date {str(raw)[:60]!r}")
     return None
