@@ -25,6 +25,7 @@ from lxml import html as lxml_html
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
+from tracker.fetch import decode_body
 from tracker.records import ExtractedArticle
 
 log = logging.getLogger(__name__)
@@ -40,67 +41,34 @@ _TRAFILATURA_OPTIONS = {"fast": True, "favor_recall": True, "include_comments": 
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})""", re.I)
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,100}encoding=["']([A-Za-z0-9_.:-]{2,40})""")
-# single-byte charsets that servers and templates declare by default, often wrongly
+# labels that servers and templates put on pages by default, often on bytes that are UTF-8
 _WEAK_CHARSETS = {"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15"}
 
 
-def _codec(name: str | bytes | None) -> str | None:
-    """The Python codec name for a charset label, or None when the label is unknown."""
-    if not name:
-        return None
-    if isinstance(name, bytes):
-        name = name.decode("ascii", "ignore")
+def _codec(name: str | None) -> str | None:
     try:
-        return codecs.lookup(name.strip().strip("\"'")).name
+        return codecs.lookup(name.strip().strip("\"'")).name if name else None
     except LookupError:
         return None
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _decode(data: bytes, encoding: str | None = None) -> str:
-    """Decode page bytes: given charset, then the page's own declaration, then detection.
+    """Decode page bytes with tracker.fetch.decode_body (argument, <meta>, then detection).
 
-    A declared single-byte western charset loses to UTF-8 when the bytes are valid
-    UTF-8 with non-ASCII in them: that is what such pages almost always really are.
-    Undecodable bytes are replaced, never raised.
+    One repair first: a single-byte western label (from the argument or the page's
+    <meta>) on bytes that are valid UTF-8 with non-ASCII in them is a mislabelled UTF-8
+    page, the usual case of a wrong charset, so the bytes are read as UTF-8.
     """
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
-                      (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            return data.decode(name, errors="replace").lstrip("\ufeff")
-    head = data[:4096]
-    declared = _codec(encoding)
-    if declared is None:
-        match = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
-        declared = _codec(match.group(1)) if match else None
-    if declared in ("utf-16", "utf-16-le", "utf-16-be", "utf-32"):
-        declared = None  # an ASCII-readable page cannot really be UTF-16; the label is wrong
-    if declared and declared not in _WEAK_CHARSETS:
-        return data.decode(declared, errors="replace")
-    if data.isascii():
-        return data.decode("ascii")
-    if _is_utf8(data):
-        return data.decode("utf-8")
-    if declared:
-        return data.decode("cp1252" if declared in ("latin-1", "iso8859-1", "ascii") else declared,
-                           errors="replace")
-    guess = None
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data[:65536]).best()
-        guess = _codec(best.encoding) if best is not None else None
-    except Exception as exc:  # detection is a guess; a failure must not lose the page
-        log.debug("charset detection failed: %s", exc)
-    return data.decode(guess or "cp1252", errors="replace")
+    label = _codec(encoding)
+    if label is None:
+        match = _META_CHARSET.search(data[:4096])
+        label = _codec(match.group(1).decode("ascii")) if match else None
+    if label in _WEAK_CHARSETS and not data.isascii():
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return decode_body(data, None, declared=encoding)
 
 
 def _to_text(page: str | bytes | None, encoding: str | None) -> str:
@@ -139,10 +107,11 @@ def _norm(text: str) -> str:
 
 
 def _headlines(tree) -> list[str]:
-    """Normalised headline strings of the page (og/twitter title, <title>, <h1>)."""
+    """Normalised headline strings of the page (og/twitter title, <title>, first <h1>)."""
     found = []
+    # only the first <h1>: some templates use h1 for section heads inside the article
     for path in ('//meta[@property="og:title"]/@content', '//meta[@name="twitter:title"]/@content',
-                 "//title//text()", "//h1"):
+                 "//title//text()", "(//h1)[1]"):
         for value in tree.xpath(path):
             if not isinstance(value, str):
                 value = value.text_content()
@@ -189,7 +158,7 @@ _TAIL_LINE = re.compile(
     r"\breach(?:ed)? (?:\w+ )*at\b|write to .{1,60} at|e-?mail .{0,60}\bat\b|"
     r"contact .{1,60} at|contributed (?:to )?(?:this )?report|\breporting by|editing by|"
     r"\brelated\b|you (?:may|might) also like|also on|don'?t miss|recommended|more from|"
-    r"must read|read next|popular on|filed under|^tags?\b|^source:|^more:?$|^see also|"
+    r"must read|read next|^read more\b|popular on|filed under|^tags?\b|^source:|^more:?$|^see also|"
     r"^watch:|^photos?:|^video:|learn more|download (?:the|our) app|get the .{1,40} app|"
     r"sitemap|privacy policy|terms of (?:use|service)|cookie|^\W*$", re.I)
 _TAIL_MAX = 300  # a long line at the end is prose, whatever words it contains
@@ -200,25 +169,38 @@ def _is_meta_line(line: str) -> bool:
     return len(_LABELLED_META.findall(line)) >= 2 and len(line) < 300
 
 
+def _is_crumb(line: str) -> bool:
+    """A breadcrumb or section label: a few words, no sentence punctuation."""
+    return len(line.split()) <= 3 and not re.search(r"[.!?:;,]", line)
+
+
+def _repeats_headline(line: str, headlines: list[str]) -> bool:
+    """A headline line, or a labelled summary that runs the headline into the body's start."""
+    if _is_headline(line, headlines):
+        return True
+    if _SUMMARY_LABEL.match(line):
+        rest = _norm(_SUMMARY_LABEL.sub("", line))
+        return any(rest.startswith(h) for h in headlines if len(h) > 15)
+    return False
+
+
 def _clean_lines(text: str, headlines: list[str]) -> str:
     lines = [line.rstrip() for line in text.split("\n")]
     lines = [line for line in lines
              if line.strip() and not _NOISE_LINE.match(line.strip())
              and not _ATTRIBUTE_TEXT.match(line) and not _is_meta_line(line)]
-    # the headline (and breadcrumbs or labels standing before it) is metadata, not body
-    for i, line in enumerate(lines[:4]):
-        if _is_headline(line, headlines) and all(len(x.split()) <= 6 for x in lines[:i]):
-            lines = lines[i + 1:]
-            break
-    # a labelled summary that just repeats the headline and the first words of the body
-    while lines and _SUMMARY_LABEL.match(lines[0]):
-        rest = _SUMMARY_LABEL.sub("", lines[0])
-        if not (_is_headline(rest, headlines) or any(
-                _norm(rest).startswith(h) for h in headlines if len(h) > 15)):
-            break
-        lines = lines[1:]
-    while lines and _is_headline(lines[0], headlines):
-        lines = lines[1:]
+    # the headline is metadata, not body; so are breadcrumbs standing right before it.
+    # Only near the top may a headline-like line be a short teaser of the body itself.
+    keep = [True] * len(lines)
+    for i, line in enumerate(lines):
+        anywhere = _norm(line) in headlines or _SUMMARY_LABEL.match(line)
+        if (anywhere or i < 4) and _repeats_headline(line, headlines):
+            keep[i] = False
+            j = i - 1
+            while j >= 0 and keep[j] and _is_crumb(lines[j]):
+                keep[j] = False
+                j -= 1
+    lines = [line for line, k in zip(lines, keep, strict=True) if k]
     # boilerplate run at the end
     end = len(lines)
     while end > 0 and len(lines[end - 1]) < _TAIL_MAX and _TAIL_LINE.search(lines[end - 1]):
@@ -322,8 +304,13 @@ def _body(tree, url: str | None, doc) -> str:
 
 
 def _run_trafilatura(tree, url: str | None, with_metadata: bool):
+    # htmldate's extensive search turns a footer's "(c) 2024" into 2024-01-01; only dates
+    # the page states as such are worth a candidate (trafilatura's fast mode turns it on)
+    dates = {"original_date": True, "extensive_search": False,
+             "max_date": datetime.now(UTC).strftime("%Y-%m-%d")}
     try:
-        return bare_extraction(tree, url=url, with_metadata=with_metadata, **_TRAFILATURA_OPTIONS)
+        return bare_extraction(tree, url=url, with_metadata=with_metadata,
+                               date_extraction_params=dates, **_TRAFILATURA_OPTIONS)
     except Exception as exc:  # a library bug on one odd page must not lose the article
         log.warning("trafilatura failed on %s: %s", url or "page", exc)
         return None
@@ -339,3 +326,358 @@ def extract_body(html: str | bytes | None, url: str | None = None, *,
     if tree is None:
         return ""
     return _body(tree, url, _run_trafilatura(tree, url, with_metadata=False))
+
+
+# --- metadata --------------------------------------------------------------------------------
+
+_ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
+                  "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle",
+                  "blogposting", "liveblogposting", "techarticle", "scholarlyarticle", "report",
+                  "socialmediaposting", "pressrelease"}
+_DATE_META = ("article:published_time", "og:published_time", "published_time", "pubdate",
+              "publishdate", "publish-date", "publish_date", "date", "dc.date",
+              "dc.date.issued", "dcterms.date", "dcterms.issued", "dcterms.created",
+              "article.published", "article_date_original", "sailthru.date",
+              "parsely-pub-date", "datepublished", "originalpublicationdate")
+_AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "byl",
+                "parsely-author", "sailthru.author", "twitter:creator")
+_LANG_META = ("og:locale", "content-language", "language", "dc.language", "dcterms.language")
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:/|[^\d]|$)")
+_URL_MONTH = re.compile(r"/((?:19|20)\d{2})/(0[1-9]|1[0-2])/")
+_BYLINE = re.compile(r"^\s*(?:by|von|par|por|di|door)\s+", re.I)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||&)\s*|\s+and\s+")
+# job titles that bylines append to names: "TOM KRISHER, AP Auto Writer"
+_ROLE_WORDS = re.compile(r"\b(?:writer|editor|correspondent|reporter|staff|contributor|columnist|"
+                         r"bureau chief|producer|photographer)s?\b", re.I)
+
+
+def _iso(value) -> str | None:
+    """A date or datetime value as ISO 8601: UTC with Z when the zone is known, else as given."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()
+                                           and len(value.strip()) in (10, 13)):
+        seconds = float(value)
+        seconds = seconds / 1000 if seconds > 1e11 else seconds
+        try:
+            return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip()
+    if not text or len(text) > 64:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return datetime.strptime(text, "%Y-%m-%d").date().isoformat()
+        except ValueError:
+            return None
+    when = None
+    try:
+        when = datetime.fromisoformat(text.replace(" UTC", "Z").replace("z", "Z"))
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            # "2019-11-18T14:03:00.1234567Z" or similar: try the first 19 characters
+            try:
+                when = datetime.fromisoformat(text[:19])
+            except ValueError:
+                return None
+    if when.tzinfo is None:
+        return when.strftime("%Y-%m-%dT%H:%M:%S")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _clean_value(value) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@id")
+    if isinstance(value, list):
+        value = next((v for v in (_clean_value(x) for x in value) if v), None)
+    if not isinstance(value, str):
+        return None
+    value = " ".join(html_lib.unescape(value).split())
+    return value or None
+
+
+def _person_names(value) -> list[str]:
+    """Author names from a JSON-LD author value or a meta tag, split and cleaned."""
+    items = value if isinstance(value, list) else [value]
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("name")
+        if isinstance(item, list):
+            names.extend(_person_names(item))
+            continue
+        text = _clean_value(item)
+        if not text or "://" in text or "@" in text.strip("@")[:-1] or text.startswith("@"):
+            continue
+        text = _BYLINE.sub("", text)
+        parts = [p.strip(" ,.") for p in _AUTHOR_SPLIT.split(text)]
+        if "," in text and all(1 <= len(p.split()) <= 4 for p in text.split(",")):
+            parts = [p.strip(" .") for part in parts for p in part.split(",")]
+        names.extend(p for p in parts if p and len(p) <= 80 and any(c.isalpha() for c in p)
+                     and not (_ROLE_WORDS.search(p) and len(parts) > 1))
+    return names
+
+
+def _dedupe(values) -> tuple[str, ...]:
+    seen, out = set(), []
+    for value in values:
+        if value and value.lower() not in seen:
+            seen.add(value.lower())
+            out.append(value)
+    return tuple(out)
+
+
+def _walk_jsonld(node, found: list[dict]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _walk_jsonld(item, found)
+    elif isinstance(node, dict):
+        found.append(node)
+        for key in ("@graph", "mainEntity", "itemListElement"):
+            if key in node:
+                _walk_jsonld(node[key], found)
+
+
+def _types(node: dict) -> set[str]:
+    value = node.get("@type")
+    values = value if isinstance(value, list) else [value]
+    return {v.lower() for v in values if isinstance(v, str)}
+
+
+def _jsonld_objects(soup) -> list[dict]:
+    objects: list[dict] = []
+    for script in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)}):
+        raw = (script.string or script.get_text() or "").strip()
+        raw = raw.removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            log.debug("unreadable JSON-LD block skipped")
+            continue
+        _walk_jsonld(data, objects)
+    return objects
+
+
+def _meta_tags(soup) -> dict[str, list[str]]:
+    tags: dict[str, list[str]] = {}
+    for meta in soup.find_all("meta"):
+        key = meta.get("property") or meta.get("name") or meta.get("itemprop") \
+            or meta.get("http-equiv")
+        value = meta.get("content")
+        if key and value and value.strip():
+            tags.setdefault(key.strip().lower(), []).append(value.strip())
+    return tags
+
+
+class _Metadata:
+    """Metadata read from one page's JSON-LD, OpenGraph and meta tags."""
+
+    def __init__(self, text: str, tree, url: str):
+        soup = BeautifulSoup(text, "lxml", parse_only=SoupStrainer(["meta", "link", "script",
+                                                                     "title"]))
+        objects = _jsonld_objects(soup)
+        articles = [o for o in objects if _types(o) & _ARTICLE_TYPES]
+        self.article = articles[0] if articles else {}
+        self.publisher = None
+        publisher = self.article.get("publisher")
+        if publisher is None:
+            publisher = next((o for o in objects if _types(o) & {"organization",
+                                                                 "newsmediaorganization"}), None)
+        self.publisher = _clean_value(publisher)
+        self.meta = _meta_tags(soup)
+        self.canonical = None
+        for link in soup.find_all("link", href=True):
+            rels = link.get("rel") or []
+            rels = rels if isinstance(rels, list) else rels.split()
+            if "canonical" in [r.lower() for r in rels]:
+                self.canonical = link["href"].strip()
+                break
+        self.html_lang = (tree.get("lang") or tree.get("xml:lang") or "").strip() or None
+        self.url = url
+
+    def first(self, *keys: str) -> str | None:
+        for key in keys:
+            for value in self.meta.get(key, ()):
+                cleaned = _clean_value(value)
+                if cleaned:
+                    return cleaned
+        return None
+
+    def date_candidates(self, tree) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for key in ("datePublished", "dateCreated", "dateModified"):
+            value = _iso(_clean_value(self.article.get(key)))
+            if value:
+                found.append((f"json-ld:{key}", value))
+        for key in ("article:published_time", "og:published_time", "article:modified_time",
+                    "og:updated_time"):
+            for value in self.meta.get(key, ()):
+                if (iso := _iso(value)) is not None:
+                    found.append((f"og:{key.split(':', 1)[1]}", iso))
+        for key in _DATE_META[2:]:
+            for value in self.meta.get(key, ()):
+                if (iso := _iso(value)) is not None:
+                    found.append((f"meta:{key}", iso))
+        for value in tree.xpath("//time[@datetime]/@datetime")[:3]:
+            if (iso := _iso(value)) is not None:
+                found.append(("time", iso))
+        path = urlsplit(self.url or "").path
+        if match := _URL_DATE.search(path):
+            found.append(("url", _iso("-".join(match.groups())) or "-".join(match.groups())))
+        elif match := _URL_MONTH.search(path):
+            found.append(("url", "-".join(match.groups())))
+        return found
+
+
+_PUBLISHED_SOURCES = ("json-ld:datePublished", "json-ld:dateCreated", "og:published_time",
+                      *(f"meta:{k}" for k in _DATE_META[2:]), "time")
+
+# --- language --------------------------------------------------------------------------------
+
+_STOPWORDS = {
+    "en": "the of and to in is that for it was on with as by he at from his be are this have",
+    "de": "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als",
+    "fr": "le la les de des et en un une du est pour que qui dans par sur pas au avec",
+    "es": "el la de que y en los del se las por un para con una su al es lo como más",
+    "pt": "de que o a e do da em um para com não uma os no se na por mais as dos",
+    "it": "di che il la e per un in del non della una sono è le da con si gli al",
+    "nl": "de het een en van in is dat op te zijn met voor niet aan er die ook als",
+}
+_STOPSETS = {lang: set(words.split()) for lang, words in _STOPWORDS.items()}
+_WORDS = re.compile(r"[^\W\d_]+", re.U)
+
+
+def _language_code(value: str | None) -> str | None:
+    if not value:
+        return None
+    code = re.split(r"[-_\s,;]", value.strip().lower(), maxsplit=1)[0]
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def guess_language(text: str) -> str | None:
+    """A cheap guess of the text's language: writing system, then stopword share."""
+    sample = text[:5000]
+    letters = [c for c in sample if c.isalpha()]
+    if len(letters) < 20:
+        return None
+    counts = {"ja": 0, "zh": 0, "ko": 0, "ru": 0, "ar": 0, "el": 0, "he": 0}
+    for c in letters:
+        o = ord(c)
+        if 0x3040 <= o <= 0x30FF:
+            counts["ja"] += 1
+        elif 0x4E00 <= o <= 0x9FFF:
+            counts["zh"] += 1
+        elif 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF:
+            counts["ko"] += 1
+        elif 0x0400 <= o <= 0x04FF:
+            counts["ru"] += 1
+        elif 0x0600 <= o <= 0x06FF:
+            counts["ar"] += 1
+        elif 0x0370 <= o <= 0x03FF:
+            counts["el"] += 1
+        elif 0x0590 <= o <= 0x05FF:
+            counts["he"] += 1
+    if counts["ja"] > 0.05 * len(letters):
+        return "ja"
+    script, n = max(counts.items(), key=lambda kv: kv[1])
+    if n > 0.4 * len(letters):
+        return script
+    words = [w.lower() for w in _WORDS.findall(sample)]
+    if len(words) < 5:
+        return None
+    scores = {lang: sum(w in stop for w in words) / len(words) for lang, stop in _STOPSETS.items()}
+    lang, share = max(scores.items(), key=lambda kv: kv[1])
+    return lang if share >= 0.1 else None
+
+
+# --- the article -----------------------------------------------------------------------------
+
+
+def _absolute(url: str | None, base: str) -> str | None:
+    if not url:
+        return None
+    url = urljoin(base or "", url.strip())
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def extract_article(html: str | bytes | None, url: str, *, fallback_title: str | None = None,
+                    fallback_published: str | None = None,
+                    encoding: str | None = None) -> ExtractedArticle:
+    """Body text and metadata of one article page.
+
+    `html` may be bytes (decoded with `encoding`, then the page's declaration, then
+    detection) or text. `fallback_title` and `fallback_published` (e.g. from the feed
+    entry) are used when the page has none. Never raises on bad input: an empty or
+    unusable page gives an article with empty text and the fallbacks.
+    """
+    text = _to_text(html, encoding)
+    tree = _parse(text)
+    if tree is None:
+        published = _iso(fallback_published) or fallback_published
+        return ExtractedArticle(url=url, text="", title=fallback_title, published=published,
+                                date_candidates=(("fallback", published),) if published else ())
+    doc = _run_trafilatura(tree, url, with_metadata=True)
+    body = _body(tree, url, doc)
+    meta = _Metadata(text, tree, url)
+    art = meta.article
+
+    title = (_clean_value(art.get("headline")) or meta.first("og:title", "twitter:title")
+             or (doc.title if doc is not None else None) or fallback_title)
+    if title and len(title) > 2 and title[0] + title[-1] in ('""', "''", "“”", "«»"):
+        title = title[1:-1].strip()  # aggregators wrap copied headlines in quotes
+
+    authors = _person_names(art.get("author")) if art.get("author") else []
+    if not authors:
+        for key in _AUTHOR_META:
+            authors = [n for v in meta.meta.get(key, ()) for n in _person_names(v)]
+            if authors:
+                break
+    if not authors and doc is not None and doc.author:
+        authors = _person_names(doc.author)
+
+    candidates = meta.date_candidates(tree)
+    if doc is not None and doc.date and (guess := _iso(doc.date)):
+        candidates.append(("trafilatura", guess))
+    fallback = _iso(fallback_published) or fallback_published
+    if fallback:
+        candidates.append(("fallback", fallback))
+    by_source = {}
+    for source, value in candidates:
+        by_source.setdefault(source, value)
+    published = next((by_source[s] for s in _PUBLISHED_SOURCES if s in by_source), None) \
+        or fallback or by_source.get("url") or by_source.get("trafilatura")
+    if published and len(published) == 7:  # a year-month from the URL is not a date
+        published = by_source.get("trafilatura") or published
+
+    main_entity = art.get("mainEntityOfPage")
+    if isinstance(main_entity, dict):
+        main_entity = main_entity.get("@id") or main_entity.get("url")
+    canonical = (_absolute(meta.canonical, url) or _absolute(meta.first("og:url"), url)
+                 or _absolute(main_entity if isinstance(main_entity, str) else None, url)
+                 or _absolute(_clean_value(art.get("url")), url))
+
+    site_name = (meta.first("og:site_name", "application-name") or meta.publisher
+                 or (doc.sitename if doc is not None else None))
+
+    language = (_language_code(meta.html_lang) or _language_code(_clean_value(
+        art.get("inLanguage"))) or _language_code(meta.first(*_LANG_META))
+        or guess_language(body))
+
+    return ExtractedArticle(
+        url=url,
+        text=body,
+        title=title,
+        canonical_url=canonical,
+        authors=_dedupe(authors),
+        published=published,
+        site_name=site_name,
+        language=language,
+        method="page",
+        date_candidates=tuple(candidates),
+    )
