@@ -174,7 +174,7 @@ def measure(db: Path, fmt: str | None, out: Path, text: bool) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1_000_000)
-    parser.add_argument("--db", type=Path, help="database path (default benchmarks/out/, git-ignored)")
+    parser.add_argument("--db", type=Path, help="database (default: in benchmarks/out/)")
     parser.add_argument("--formats", nargs="+", default=["csv", "jsonl", "parquet"])
     parser.add_argument("--text-bytes", type=int, default=2000, help="body size per article")
     parser.add_argument("--no-text", action="store_true", help="export with --no-text")

@@ -70,8 +70,17 @@ a feed reader shows each item once), and ``json``::
                         "last_fetched": "...", "error_count": 1}]
     }
 
-Scheduling: ``tracker digest --name daily --format html -o /var/lib/tracker/digest.html``
-from cron (``0 7 * * *``) or a systemd timer (``OnCalendar=daily``) after ``tracker run``.
+Scheduling
+----------
+cron, daily at 07:00 after the fetch::
+
+    0 7 * * *  cd /srv/tracker && tracker run; tracker digest --name daily -o digest.md
+
+systemd: ``tracker-digest.service`` (``Type=oneshot``, ``WorkingDirectory=/srv/tracker``,
+``ExecStart=/usr/local/bin/tracker digest --name daily --format atom -o /srv/www/digest.xml``)
+and ``tracker-digest.timer`` (``[Timer] OnCalendar=*-*-* 07:00:00``, ``Persistent=true``,
+``[Install] WantedBy=timers.target``). A missed run is no loss: the named cursor
+makes the next one cover the gap.
 """
 
 from __future__ import annotations
