@@ -1,0 +1,88 @@
+"""Company recognition: gazetteer, NER and context rules, kinds, consistency, user gazetteer files."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.nlp import company_names, kinds, shared_analyzer
+from tracker.errors import ConfigError
+from tracker.nlp import Analyzer, load_gazetteer
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return shared_analyzer()
+
+
+def test_products_and_regulators_are_not_companies(analyzer):
+    a = analyzer.analyze(
+        "The FTC said on Tuesday that OpenAI had misled users of ChatGPT. Apple, which sells the iPhone, "
+        "was not involved. Anthropic, a San Francisco-based AI startup, makes Claude.")
+    names = company_names(a)
+    assert {"OpenAI", "Anthropic", "Apple"} <= names
+    k = kinds(a)
+    assert "ChatGPT" not in names and "Claude" not in names and "iPhone" not in names
+    assert any(v == "regulator" for n, v in k.items() if "Trade Commission" in n or n == "FTC")
+
+
+def test_subsidiary_has_parent(analyzer):
+    a = analyzer.analyze("Alibaba Cloud, the cloud arm of Alibaba, said demand rose.")
+    ents = {e.name: e for e in a.entities}
+    cloud = next(e for n, e in ents.items() if n.startswith("Alibaba Cloud"))
+    assert cloud.kind == "company"
+    assert cloud.parent and cloud.parent.startswith("Alibaba")
+
+
+def test_unknown_company_from_context_rules(analyzer):
+    text = ("Zorblax Robotics Inc said on Monday it raised money. Quintary, a Lisbon-based startup, "
+            "was founded in 2021. Shares of Zorblax Robotics rose. Vantrel's chief executive declined to comment.")
+    names = company_names(analyzer.analyze(text))
+    assert any(n.startswith("Zorblax Robotics") for n in names)
+    assert "Quintary" in names
+    assert "Vantrel" in names
+
+
+def test_non_company_descriptors(analyzer):
+    a = analyzer.analyze("The complaint came from Privacy Now, a Dutch digital rights group, and from "
+                         "the Federal Trade Commission.")
+    assert "Privacy Now" not in company_names(a)
+
+
+def test_consistent_label_and_mentions_offsets(analyzer):
+    text = "Frobnitz Corp sued Gadgetron. Gadgetron, a Berlin-based startup, denied it. Frobnitz Corp said more."
+    a = analyzer.analyze(text, title="Frobnitz sues Gadgetron")
+    ent = next(e for e in a.entities if e.name == "Gadgetron")
+    assert ent.kind == "company"
+    assert len(ent.mentions) >= 3  # title + two in the body, all one entity
+    for m in ent.mentions:
+        assert a.text[m.start:m.end] == m.text
+    assert a.text.startswith("Frobnitz sues Gadgetron\n\n")
+
+
+def test_user_gazetteer_extends_and_validates(tmp_path):
+    extra = tmp_path / "mine.yaml"
+    extra.write_text("entities:\n  - {name: Blorpco Holdings, kind: company, aliases: [Blorpco], country: NL}\n"
+                     "  - {name: Widget Watch, kind: regulator}\n", encoding="utf-8")
+    gaz = load_gazetteer([extra])
+    assert gaz.entries["Blorpco Holdings"].aliases == ("Blorpco",)
+    a = Analyzer(gazetteer_paths=[extra], nlp=shared_analyzer().nlp).analyze(
+        "Widget Watch said Blorpco broke the rules.")
+    k = kinds(a)
+    assert k.get("Blorpco Holdings") == "company"
+    assert k.get("Widget Watch") == "regulator"
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("entities:\n  - {name: X, kind: planet}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="planet"):
+        load_gazetteer([bad])
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("entities: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match="broken.yaml"):
+        load_gazetteer([broken])
+    with pytest.raises(ConfigError, match="missing.yaml"):
+        load_gazetteer([tmp_path / "missing.yaml"])
+
+
+def test_empty_text(analyzer):
+    a = analyzer.analyze("   ")
+    assert a.entities == () and a.allegations == () and a.figures == ()
