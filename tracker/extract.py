@@ -80,13 +80,24 @@ def _to_text(page: str | bytes | None, encoding: str | None) -> str:
 
 
 def _parse(text: str):
-    """The lxml tree of a page, or None when there is no usable HTML in it."""
+    """The lxml tree of a page, or None when there is no usable HTML or text in it.
+
+    HTML fragments are wrapped in a document; tagless input that reads as prose (an
+    imported record's text) becomes one paragraph per line; binary noise gives None.
+    """
     if not text or not text.strip():
         return None
     # NUL and other C0 controls make lxml give up or truncate; they are never content
     text = _CONTROL_CHARS.sub("", text)
+    if not _TAG.search(text[:5000]):
+        if not _reads_as_text(text):
+            return None
+        text = "".join(f"<p>{html_lib.escape(line)}</p>" for line in text.splitlines()
+                       if line.strip())
     try:
         tree = load_html(text)
+        if tree is None and _reads_as_text(_TAG_OR_ENTITY.sub(" ", text)):
+            tree = load_html(f"<html><body>{text}</body></html>")
     except Exception as exc:  # lxml raises several types on hostile input
         log.debug("unparseable HTML: %s", exc)
         return None
@@ -95,6 +106,18 @@ def _parse(text: str):
     return tree
 
 
+def _reads_as_text(text: str) -> bool:
+    """True unless the characters look like decoded binary: symbols, replacements, controls."""
+    sample = text[:20000]
+    if not sample.strip():
+        return False
+    usual = sum(1 for c in sample if c.isalnum() or c.isspace() or c in _PUNCTUATION)
+    return usual >= 0.9 * len(sample) and sample.count("\ufffd") <= 0.01 * len(sample)
+
+
+_TAG = re.compile(r"<\s*[a-zA-Z!?/]")
+_TAG_OR_ENTITY = re.compile(r"<[^>]*>|&\w+;")
+_PUNCTUATION = set(".,;:!?'\"()[]{}-–—/&%$€£@#*+=<>_|~^`’‘“”«»…·•°")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 # --- body ------------------------------------------------------------------------------------
