@@ -41,9 +41,15 @@ def digest_cmd(since, until, name, dry_run, company, types, feed_tag, min_confid
                output, db_path):
     """What is new: allegations by accused company, status changes, new companies, failed feeds.
 
+    The period is storage time: everything the tracker wrote in it. Exit code 0
+    also when there is nothing new (the digest says so).
+
     \b
-    Daily from cron, continuing where yesterday's digest ended:
-      0 7 * * *  tracker digest --name daily --format html -o /srv/digest.html
+    Examples:
+      tracker digest --since 7d
+      tracker digest --name daily --format html -o digest.html   # from cron
+      tracker digest --name daily --format atom -o feed.xml --min-confidence 0.6
+      tracker digest --since 2025-03-01 --company Alibaba --format json
     """
     path = resolve_db(db_path)
     if not Path(path).exists():

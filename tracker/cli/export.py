@@ -35,6 +35,12 @@ def export_cmd(fmt, out_dir, query, company, include_subsidiaries, accuser, accu
     field types, descriptions, primary and foreign keys) and README.md.
     Filters select articles (as `tracker search` does); every row that comes
     from a selected article is exported with it.
+
+    \b
+    Examples:
+      tracker export --out dataset/
+      tracker export --format parquet --out dataset/ --since 2025-01 --no-text
+      tracker export --format jsonl --out alibaba/ --company Alibaba --type model_distillation
     """
     path = resolve_db(db_path)
     if not Path(path).exists():
