@@ -172,7 +172,10 @@ def filter_clause(filters: SearchFilters, *, text: bool = True) -> tuple[str, li
     allegation: list[str] = []
     if filters.types:
         marks = ",".join("?" * len(filters.types))
-        allegation.append(f"al.id IN (SELECT allegation_id FROM allegation_types WHERE type IN ({marks}))")
+        # Correlated lookups on the primary keys: an `al.id IN (list)` here makes
+        # SQLite walk the whole list for every candidate article.
+        allegation.append("EXISTS (SELECT 1 FROM allegation_types t WHERE t.allegation_id = al.id "
+                          f"AND t.type IN ({marks}))")
         params += list(filters.types)
     if filters.status:
         allegation.append(f"al.status IN ({','.join('?' * len(filters.status))})")
@@ -181,8 +184,8 @@ def filter_clause(filters: SearchFilters, *, text: bool = True) -> tuple[str, li
         if name:
             sub, sub_params = _company_ids_sql(name, filters.include_subsidiaries)
             allegation.append(
-                "al.id IN (SELECT ap.allegation_id FROM allegation_parties ap "
-                f"WHERE ap.role = ? AND ap.company_id IN ({sub}))"
+                "EXISTS (SELECT 1 FROM allegation_parties ap WHERE ap.allegation_id = al.id "
+                f"AND ap.role = ? AND ap.company_id IN ({sub}))"
             )
             params += [role] + sub_params
     if allegation:
@@ -420,7 +423,9 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     else:
         order = "published IS NULL, published DESC, id DESC"
     # One statement: the matching set is computed once (MATERIALIZED) and the
-    # page, the total and every facet are read from it.
+    # page, the total and every facet are read from it. CROSS JOIN keeps the
+    # (small) matching set as the outer loop; left to itself the planner may
+    # scan a whole table and probe the set instead.
     parts = [f"SELECT * FROM (SELECT 'hit' AS k, id AS v, score AS n, published AS p FROM m "
              f"ORDER BY {order} LIMIT ? OFFSET ?)",
              "SELECT 'total', NULL, COUNT(*), NULL FROM m"]
@@ -432,12 +437,12 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
             "SELECT * FROM (SELECT 'source', source, COUNT(*) AS n, NULL FROM m "
             "WHERE source IS NOT NULL GROUP BY source ORDER BY n DESC, source LIMIT ?)",
             "SELECT * FROM (SELECT 'type', t.type, COUNT(DISTINCT m.id) AS n, NULL FROM m "
-            "JOIN allegations al ON al.article_id = m.id "
-            "JOIN allegation_types t ON t.allegation_id = al.id "
+            "CROSS JOIN allegations al ON al.article_id = m.id "
+            "CROSS JOIN allegation_types t ON t.allegation_id = al.id "
             "GROUP BY t.type ORDER BY n DESC, t.type LIMIT ?)",
             "SELECT * FROM (SELECT 'company', c.name, COUNT(*) AS n, NULL FROM m "
-            "JOIN article_companies ac ON ac.article_id = m.id "
-            "JOIN companies c ON c.id = ac.company_id "
+            "CROSS JOIN article_companies ac ON ac.article_id = m.id "
+            "CROSS JOIN companies c ON c.id = ac.company_id "
             "GROUP BY c.id ORDER BY n DESC, c.name LIMIT ?)",
         ]
         tail_params += [FACET_LIMIT] * 3
