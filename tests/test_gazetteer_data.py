@@ -26,13 +26,13 @@ FILE_KINDS = {
     "regulators.yaml": {"regulator", "court", "government", "university", "person", "other"},
 }
 KEYS = {"name", "kind", "aliases", "weak_aliases", "country", "sector", "parent", "case_sensitive"}
-SECTORS = {
-    "ai", "tech", "software", "cloud", "semiconductors", "hardware", "internet", "social_media",
-    "ecommerce", "retail", "telecom", "finance", "banking", "payments", "insurance", "crypto",
-    "investment", "credit_reporting", "media", "entertainment", "games", "auto", "mobility",
-    "pharma", "health", "energy", "security", "consulting", "travel", "hospitality", "aerospace",
-    "defense", "logistics", "food", "consumer", "industrial", "data", "education", "real_estate",
-}
+SECTORS = set(
+    """ai tech software cloud semiconductors hardware internet social_media ecommerce retail
+    telecom finance banking payments insurance crypto investment credit_reporting media
+    entertainment games auto mobility pharma health energy security consulting travel
+    hospitality aerospace defense logistics food consumer industrial data education
+    real_estate""".split()
+)
 # ISO 3166-1 alpha-2, plus EU (an ISO "exceptionally reserved" code) for EU institutions.
 ISO_COUNTRIES = set(
     """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
@@ -61,15 +61,16 @@ COMMON_WORDS = set(
     intuit synchrony avast sharp delta universal sky fox blizzard minimax conti
     claude gemini gemma watson devin alexa sora ernie kimi wing verily nest signal box""".split()
 ) | {
-    "best buy", "whole foods", "thinking machines", "physical intelligence", "silver lake",
-    "state street", "just eat", "check point", "app store", "cash app", "stable diffusion",
-    "full self-driving", "model 3", "model y", "vision pro", "le chat", "command r",
-    "exchange online", "game pass", "general court", "supreme court", "high court",
+    phrase.strip()
+    for phrase in """best buy, whole foods, thinking machines, physical intelligence, silver lake,
+    state street, just eat, check point, app store, cash app, stable diffusion, full self-driving,
+    model 3, model y, vision pro, le chat, command r, exchange online, game pass, general court,
+    supreme court, high court""".split(",")
 }
-LEGAL_SUFFIXES = {
-    "inc", "ltd", "co", "corp", "corporation", "llc", "plc", "ag", "sa", "gmbh", "limited",
-    "group", "holdings", "holding", "company", "nv", "se", "lp", "sarl", "pte", "oyj",
-}
+LEGAL_SUFFIXES = set(
+    """inc ltd co corp corporation llc plc ag sa gmbh limited group holdings holding company nv
+    se lp sarl pte oyj""".split()
+)
 
 
 def fold(text: str) -> str:
