@@ -22,20 +22,61 @@ from tracker.records import Settings
 
 DEMO = resources.files("tracker.demo")
 TYPES = {
-    "model_distillation", "ip_theft", "copyright_infringement", "patent_infringement", "data_breach",
-    "privacy_violation", "unauthorized_access", "antitrust", "fraud", "consumer_protection",
-    "export_control", "labor", "safety", "corruption", "other",
+    "model_distillation",
+    "ip_theft",
+    "copyright_infringement",
+    "patent_infringement",
+    "data_breach",
+    "privacy_violation",
+    "unauthorized_access",
+    "antitrust",
+    "fraud",
+    "consumer_protection",
+    "export_control",
+    "labor",
+    "safety",
+    "corruption",
+    "other",
 }
 STATUSES = {"alleged", "investigating", "charged", "settled", "fined", "ruled", "dismissed"}
 RESPONSES = {"denied", "disputed", "no_comment", "admitted", "settled", "investigating"}
 QUALIFIERS = {"over", "under", "about", "at_least", "up_to", "exactly", None}
 COUNT_UNITS = {
-    "accounts", "users", "customers", "people", "records", "employees", "exchanges", "queries",
-    "requests", "prompts", "devices", "files", "documents", "emails", "messages", "chips", "books",
-    "works", "patients", "subscribers", "transactions", "websites",
+    "accounts",
+    "users",
+    "customers",
+    "people",
+    "records",
+    "employees",
+    "exchanges",
+    "queries",
+    "requests",
+    "prompts",
+    "devices",
+    "files",
+    "documents",
+    "emails",
+    "messages",
+    "chips",
+    "books",
+    "works",
+    "patients",
+    "subscribers",
+    "transactions",
+    "websites",
 }
-GOLD_KEYS = {"id", "url", "title", "published", "style", "text", "companies", "allegations", "figures",
-             "responses"}
+GOLD_KEYS = {
+    "id",
+    "url",
+    "title",
+    "published",
+    "style",
+    "text",
+    "companies",
+    "allegations",
+    "figures",
+    "responses",
+}
 
 
 def _jsonl(name: str) -> list[dict]:
@@ -172,6 +213,16 @@ def test_demo_feeds_yaml_lists_every_feed_with_loopback_settings(server):
     assert set(settings) <= known, set(settings) - known
 
 
+def test_demo_feeds_yaml_loads_with_the_config_reader(server, tmp_path):
+    from tracker.config import load_config
+
+    path = tmp_path / "feeds.yaml"
+    path.write_text(demo_feeds_yaml(server), encoding="utf-8")
+    config = load_config(path)
+    assert [feed.url for feed in config.feeds] == server.feed_urls
+    assert config.settings.allow_private_networks is True
+
+
 # --- the feeds -----------------------------------------------------------------------
 
 
@@ -232,7 +283,9 @@ def test_regulator_feed_carries_full_content(parsed_feeds):
 
 
 def test_every_page_is_reachable_from_some_feed(parsed_feeds):
-    linked = {_slug(e.link) for feed in parsed_feeds.values() for e in feed.entries if e.get("link")}
+    linked = {
+        _slug(e.link) for feed in parsed_feeds.values() for e in feed.entries if e.get("link")
+    }
     missing = {g["id"] for g in GOLD if _slug(g["url"]) not in linked}
     assert not missing
 
@@ -241,7 +294,9 @@ def test_every_page_is_reachable_from_some_feed(parsed_feeds):
 
 
 def _names(value) -> None:
-    assert isinstance(value, list) and value and all(isinstance(n, str) and n.strip() for n in value)
+    assert (
+        isinstance(value, list) and value and all(isinstance(n, str) and n.strip() for n in value)
+    )
 
 
 @pytest.mark.parametrize("record", GOLD, ids=[g["id"] for g in GOLD])
@@ -286,12 +341,41 @@ def test_gold_covers_allegations_and_ordinary_news():
     without = [g for g in GOLD if not g["allegations"]]
     assert len(with_allegations) >= 25 and len(without) >= 6
     types = {t for g in GOLD for a in g["allegations"] for t in a["types"]}
-    assert {"model_distillation", "privacy_violation", "antitrust", "data_breach", "fraud",
-            "export_control"} <= types
+    assert {
+        "model_distillation",
+        "privacy_violation",
+        "antitrust",
+        "data_breach",
+        "fraud",
+        "export_control",
+    } <= types
     statuses = {a["status"] for g in GOLD for a in g["allegations"]}
     assert {"alleged", "investigating", "charged", "settled", "fined"} <= statuses
     units = {f["unit"] for g in GOLD for f in g["figures"]}
     assert {"EUR", "USD", "accounts", "records"} & units == {"EUR", "USD", "accounts", "records"}
+
+
+def _fold(name: str) -> str:
+    words = re.sub(r"[^a-z0-9]+", " ", name.lower().replace("'s", "")).split()
+    while len(words) > 1 and words[-1] in {"inc", "ltd", "limited", "corp", "co", "sas", "llc"}:
+        words.pop()
+    return " ".join(words)
+
+
+@pytest.mark.parametrize("record", GOLD, ids=[g["id"] for g in GOLD])
+def test_gold_alias_lists_are_consistent(record):
+    """A party's names never straddle two entries, so every alias resolves the same way."""
+    entries = [{_fold(n) for n in c} for c in record["companies"]]
+    parties = [p for a in record["allegations"] for p in [a["accuser"], *a["accused"]] if p]
+    parties += [r["company"] for r in record["responses"]]
+    for party in parties:
+        names = {_fold(n) for n in party}
+        hits = [entry for entry in entries if entry & names]
+        assert len(hits) <= 1, party
+        if hits:
+            assert names <= hits[0], (party, hits[0])
+        else:
+            entries.append(names)
 
 
 def _squash(text: str) -> str:
@@ -357,8 +441,8 @@ def test_incidents_have_follow_ups_and_a_contested_figure():
         if g["incident"]:
             members[g["incident"]].append(g["id"])
     assert len(members) >= 8
-    independent = [m for m in members.values() if sum(1 for i in m if not dict(
-        (g["id"], g["copy_of"]) for g in GROUPS)[i]) >= 2]
+    copy_of = {g["id"]: g["copy_of"] for g in GROUPS}
+    independent = [ids for ids in members.values() if sum(not copy_of[i] for i in ids) >= 2]
     assert len(independent) >= 6
     gold = {g["id"]: g for g in GOLD}
     contested = False

@@ -1,4 +1,4 @@
-"""Offline demo: sample feeds and article pages, a loopback server for them, and their gold labels."""
+"""Offline demo: sample feeds and pages, a loopback server for them, and their gold labels."""
 
 from tracker.demo.server import DemoServer, demo_feeds_yaml
 
