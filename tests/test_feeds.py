@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from tracker.urls import canonical_url
 pytestmark = pytest.mark.timeout(60)
 
 FEED_URL = "https://news.example.com/feeds/main.xml"
-NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def rss(items: str, extra_ns: str = "", encoding: str = "utf-8") -> bytes:
@@ -41,7 +41,7 @@ def item(guid: str | None = "g1", link: str | None = "https://news.example.com/a
 
 
 def parse(content: bytes, **kwargs):
-    kwargs.setdefault("now", datetime(2024, 6, 3, 12, tzinfo=timezone.utc))
+    kwargs.setdefault("now", datetime(2024, 6, 3, 12, tzinfo=UTC))
     return parse_feed(content, FEED_URL, **kwargs)
 
 
@@ -115,7 +115,7 @@ def test_non_http_links_are_not_followed():
 
 
 def test_dates_future_missing_ancient_and_unreadable():
-    now = datetime(2024, 6, 3, 12, tzinfo=timezone.utc)
+    now = datetime(2024, 6, 3, 12, tzinfo=UTC)
     items = (item(guid="future", date="Fri, 01 Jan 2100 00:00:00 GMT")
              + item(guid="soon", date="Mon, 03 Jun 2024 20:00:00 GMT")
              + item(guid="missing", date=None)

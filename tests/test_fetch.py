@@ -1,15 +1,15 @@
-"""The fetch seam against a real loopback server: conditional requests, limits, politeness, files."""
+"""The fetch seam against a real loopback server: conditional requests, limits, politeness."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
 
-from tests.support.httpserver import LoopbackServer, Route, loopback, serve  # noqa: F401
+from tests.support.httpserver import LoopbackServer, Route, serve
 from tracker.fetch import (
     Fetcher,
     decode_body,
@@ -24,6 +24,12 @@ pytestmark = pytest.mark.timeout(60)
 
 LOCAL = Settings(allow_private_networks=True, min_host_delay=0.0, total_timeout=5.0,
                  connect_timeout=2.0, read_timeout=3.0)
+
+
+@pytest.fixture
+def loopback():
+    with serve() as server:
+        yield server
 
 
 def fetch(url: str, settings: Settings = LOCAL, **kwargs) -> FetchResult:
@@ -157,7 +163,7 @@ def test_retry_after_on_429_and_503(loopback, status, header, expected):
 
 
 def test_retry_after_http_date(loopback):
-    when = datetime.now(timezone.utc) + timedelta(seconds=90)
+    when = datetime.now(UTC) + timedelta(seconds=90)
     url = loopback.route("/busy", status=429, headers={"Retry-After": format_datetime(when, True)})
     assert 80 <= fetch(url).retry_after <= 91
 
@@ -299,7 +305,7 @@ def test_fetcher_must_be_entered():
      None, "<p>Привет, мир! Это тестовая страница о новостях.</p>"),
     ("Le café est très bon, naïve idée à Paris.".encode("cp1252"), "text/plain", None,
      "Le café est très bon, naïve idée à Paris."),
-    ("ok".encode(), "text/plain; charset=no-such-codec", None, "ok"),
+    (b"ok", "text/plain; charset=no-such-codec", None, "ok"),
     ("é".encode("cp1252"), None, "cp1252", "é"),
 ])
 def test_decode_body(body, content_type, declared, expected):
@@ -318,7 +324,7 @@ def test_looks_binary():
 
 
 def test_parse_retry_after():
-    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2024, 1, 1, tzinfo=UTC)
     assert parse_retry_after("30") == 30.0
     assert parse_retry_after("Mon, 01 Jan 2024 00:02:00 GMT", now) == 120.0
     assert parse_retry_after("Sun, 31 Dec 2023 00:00:00 GMT", now) == 0.0
@@ -326,7 +332,7 @@ def test_parse_retry_after():
 
 
 def test_next_fetch_after_backs_off_with_cap_and_jitter():
-    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2024, 1, 1, tzinfo=UTC)
     delays = [(next_fetch_after(n, now, None) - now).total_seconds() for n in range(0, 12)]
     assert delays[0] == 0
     assert 0.8 * 1800 <= delays[1] <= 1800 and 0.8 * 3600 <= delays[2] <= 3600

@@ -1,4 +1,4 @@
-"""Hostile and broken servers: one loopback endpoint per fault, fetched and parsed as the pipeline does.
+"""Hostile and broken servers: one loopback endpoint per fault, fetched and parsed like a run.
 
 No test here sends a packet anywhere but 127.0.0.1: an autouse fixture makes
 any other connection attempt fail the test, so the private-address checks are
@@ -14,11 +14,11 @@ import sys
 import time
 from pathlib import Path
 
+import feedparser
 import httpcore
 import pytest
 from lxml import etree
 
-import feedparser
 from tests.support.httpserver import Route, gzip_bomb, serve
 from tracker.feeds import hostile_dtd, parse_feed
 from tracker.fetch import Fetcher

@@ -1,4 +1,4 @@
-"""Configuration stage: read feeds.yaml into typed Settings and FeedConfig records, with line numbers.
+"""Configuration stage: read feeds.yaml into typed Settings and FeedConfig records.
 
 The YAML is composed into a node graph (not loaded straight into dicts) so that
 every error can name the file, the key path and the line, e.g.
@@ -68,7 +68,8 @@ class _Reader:
         except yaml.YAMLError as exc:
             self.fail(node, key, f"cannot read value: {exc}")
 
-    def mapping(self, node: yaml.Node, key: str | None) -> list[tuple[str, yaml.Node, yaml.Node]]:
+    def mapping(self, node: yaml.Node,
+                key: str | None) -> list[tuple[str, yaml.Node, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, key, f"expected a mapping (key: value lines), got a "
                                  f"{_node_type_name(node)}")
@@ -198,7 +199,7 @@ def _read_feed(reader: _Reader, node: yaml.Node, index: int, base: Path) -> Feed
 
 
 def load_config(path: str | os.PathLike) -> Config:
-    """Read and validate a feeds file; raise ConfigError naming file, key and line on any problem."""
+    """Read and validate a feeds file; raise ConfigError naming file, key and line if wrong."""
     path_str = os.fspath(path)
     file = Path(path_str)
     if not file.is_file():

@@ -37,7 +37,7 @@ import io
 import pyexpat
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
@@ -48,7 +48,7 @@ from tracker.urls import canonical_url
 
 MAX_TEXT_CHARS = 1_000_000  # per entry field; real articles are far below this
 FUTURE_TOLERANCE = timedelta(days=1)  # time zones and clock skew; beyond this a date is wrong
-EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=timezone.utc)  # before the web: a broken date
+EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=UTC)  # before the web: a broken date
 _SAFE_ENTITY_CHARS = 8  # replacement text this short cannot amplify a document meaningfully
 
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -167,7 +167,7 @@ def parse_feed(content: bytes, feed_url: str, *, content_type: str | None = None
     dropped and listed in ParsedFeed.warnings. Text fields are capped at
     MAX_TEXT_CHARS characters.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if not content or not content.strip():
         return _empty(feed_url, "empty body: the server sent no feed")
     if looks_binary(content):
@@ -272,7 +272,7 @@ def _published(item, now: datetime, notes: list[str]) -> str | None:
         if not parsed:
             continue
         try:
-            when = datetime(*parsed[:6], tzinfo=timezone.utc)
+            when = datetime(*parsed[:6], tzinfo=UTC)
         except (TypeError, ValueError):
             continue
         if when > now + FUTURE_TOLERANCE:
@@ -281,7 +281,7 @@ def _published(item, now: datetime, notes: list[str]) -> str | None:
         elif when < EARLIEST_DATE:
             notes.append(f"date {when.isoformat()} is implausibly old; dropped")
             return None
-        return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     raw = dict.get(item, "published") or dict.get(item, "updated")
     if raw:
         notes.append(f"unreadable date {str(raw)[:60]!r}")

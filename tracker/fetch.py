@@ -1,4 +1,4 @@
-"""Fetching stage: the one place that builds the HTTP client and turns URLs (or local files) into bytes.
+"""Fetching stage: the one place that builds the HTTP client; turns URLs and local files into bytes.
 
 Everything that reaches the network goes through `Fetcher.fetch`, which never
 raises for network problems: it returns a FetchResult with `error` and a short
@@ -31,7 +31,7 @@ import time
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -201,8 +201,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -358,7 +358,7 @@ def _origin(url: str) -> str:
 
 
 class Fetcher:
-    """The HTTP client of the tracker. Use as `async with Fetcher(settings) as f: await f.fetch(url)`.
+    """The tracker's HTTP client: `async with Fetcher(settings) as f: await f.fetch(url)`.
 
     `transport` replaces the network for in-process tests (httpx.MockTransport);
     the address pre-check still applies to untrusted URLs.
@@ -530,7 +530,7 @@ class Fetcher:
         seen = {url}
         current = url
         deadline: float | None = None
-        for hop in range(s.max_redirects + 1):
+        for _hop in range(s.max_redirects + 1):
             hop_trusted = trusted_origin is not None and _origin(current) == trusted_origin
             if not hop_trusted and not s.allow_private_networks:
                 await self._precheck(current)
