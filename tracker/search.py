@@ -411,7 +411,8 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     if has_text:
         match = fts_query(filters.query)
         base = ("SELECT a.id AS id, bm25(articles_fts, 3.0, 1.0) AS score, a.published AS published, "
-                "a.source AS source FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+                "a.source AS source FROM articles_fts "
+                "JOIN articles a INDEXED BY idx_articles_search ON a.id = articles_fts.rowid "
                 f"WHERE articles_fts MATCH ? AND {where}")
         params = [match] + params
     else:

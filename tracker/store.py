@@ -193,6 +193,13 @@ CREATE TABLE digest_cursors (
     updated TEXT NOT NULL
 );
 """),
+    (3, "search indexes", """
+-- Narrow copy of the columns search filters on, so checking a full-text match
+-- against dates/sources reads this small index instead of whole article rows.
+CREATE INDEX idx_articles_search ON articles(id, published, source, language);
+CREATE INDEX idx_figures_allegation ON figures(allegation_id);
+CREATE INDEX idx_companies_parent ON companies(parent_id);
+"""),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
