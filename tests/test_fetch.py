@@ -356,3 +356,20 @@ def test_loopback_server_helper_reports_unknown_paths():
     with LoopbackServer() as server:
         assert fetch(server.url("/missing")).status == 404
         assert server.hits("/missing") == 1
+
+
+def test_unresolvable_host_is_a_dns_error_without_network(monkeypatch):
+    import socket
+
+    real = socket.getaddrinfo
+
+    def fake(host, *args, **kwargs):
+        if host == "feeds.unresolvable.example":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    for trusted in (True, False):
+        result = fetch("https://feeds.unresolvable.example/rss", Settings(), trusted=trusted)
+        assert result.error_reason == "dns", result.error
+        assert "resolve" in result.error

@@ -346,6 +346,16 @@ class _HostGate:
     delay: float = 0.0
 
 
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, kind):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 def is_local(url: str) -> bool:
     """True for a file:// URL or a plain file path (these are read, not fetched)."""
     scheme = urlsplit(url).scheme.lower()
@@ -428,6 +438,8 @@ class Fetcher:
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             return self._failed(url, url, started, f"invalid URL: {exc}", "bad_url")
         except httpx.ConnectError as exc:
+            if _caused_by(exc, socket.gaierror):
+                return self._failed(url, url, started, f"cannot resolve host name: {exc}", "dns")
             return self._failed(url, url, started, f"cannot connect: {exc}", "connect_error")
         except (httpx.RemoteProtocolError, httpx.LocalProtocolError) as exc:
             return self._failed(url, url, started, f"broken HTTP response: {exc}",
@@ -533,7 +545,9 @@ class Fetcher:
         for _hop in range(s.max_redirects + 1):
             hop_trusted = trusted_origin is not None and _origin(current) == trusted_origin
             if not hop_trusted and not s.allow_private_networks:
-                await self._precheck(current)
+                # A DNS lookup can hang well past any socket timeout; bound it separately.
+                async with asyncio.timeout(s.connect_timeout):
+                    await self._precheck(current)
             client = self._clients[hop_trusted]
             gate = self._gate(current)
             async with gate.slots:
