@@ -1,4 +1,4 @@
-"""The web app in a real browser: Playwright drives Debian's Chromium against uvicorn on loopback."""
+"""The web app in a real browser: Playwright drives Debian's Chromium against local uvicorn."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The web app in process (httpx.ASGITransport): every page, the API, downloads, escaping, errors."""
+"""The web app in process (httpx.ASGITransport): pages, API, downloads, escaping, errors."""
 
 from __future__ import annotations
 

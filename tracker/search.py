@@ -1,4 +1,4 @@
-"""Search stage: turn an analyst's question (free text plus filters) into ranked articles and facets.
+"""Search stage: an analyst's question (free text plus filters) -> ranked articles and facets.
 
 `SearchFilters` describes the question; `filter_clause` turns it into a SQL
 WHERE fragment over `articles a` with bound parameters (digests and exports
@@ -166,7 +166,8 @@ def filter_clause(filters: SearchFilters, *, text: bool = True) -> tuple[str, li
     if filters.company:
         sub, sub_params = _company_ids_sql(filters.company, filters.include_subsidiaries)
         clauses.append(
-            f"a.id IN (SELECT ac.article_id FROM article_companies ac WHERE ac.company_id IN ({sub}))"
+            "a.id IN (SELECT ac.article_id FROM article_companies ac "
+            f"WHERE ac.company_id IN ({sub}))"
         )
         params += sub_params
     allegation: list[str] = []
@@ -410,7 +411,8 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     where, params = filter_clause(filters, text=False)
     if has_text:
         match = fts_query(filters.query)
-        base = ("SELECT a.id AS id, bm25(articles_fts, 3.0, 1.0) AS score, a.published AS published, "
+        base = ("SELECT a.id AS id, bm25(articles_fts, 3.0, 1.0) AS score, "
+                "a.published AS published, "
                 "a.source AS source FROM articles_fts "
                 "JOIN articles a INDEXED BY idx_articles_search ON a.id = articles_fts.rowid "
                 f"WHERE articles_fts MATCH ? AND {where}")
@@ -525,7 +527,7 @@ def type_label(type_id: str | None) -> str:
 
 
 def allegation_rows(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
-    """Allegations matching `where` (over `al`) with accuser, accused, types and figures resolved."""
+    """Allegations matching `where` (over `al`), with accuser, accused, types, figures resolved."""
     items = rows(db.execute(
         "SELECT al.id, al.article_id, al.types, al.type, al.status, al.evidence, al.start, "
         "al.\"end\", al.cue, al.confidence, COALESCE(c.name, al.accuser_name) AS accuser, "
@@ -545,7 +547,8 @@ def allegation_rows(db: sqlite_utils.Database, where: str, params: list) -> list
         accused.setdefault(aid, []).append(name)
     figures: dict[int, list[str]] = {}
     for aid, text, value, unit in db.execute(
-            f"SELECT allegation_id, text, value, unit FROM figures WHERE allegation_id IN ({marks}) "
+            "SELECT allegation_id, text, value, unit FROM figures "
+            f"WHERE allegation_id IN ({marks}) "
             f"ORDER BY id", ids):
         figures.setdefault(aid, []).append(text or f"{value:g} {unit}")
     for r in items:
@@ -584,7 +587,7 @@ def allegation_summaries(db: sqlite_utils.Database, article_ids: list[int]) -> d
 
 
 def article_detail(db: sqlite_utils.Database, article_id: int) -> dict | None:
-    """One article with its companies, allegations, figures, responses and feeds; None if unknown."""
+    """One article with its companies, allegations, figures, responses, feeds; None if unknown."""
     found = rows(db.execute("SELECT * FROM articles WHERE id = ?", [article_id]))
     if not found:
         return None

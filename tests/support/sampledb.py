@@ -96,8 +96,9 @@ ARTICLES = [
     {
         "url": "https://eu.example.net/meta-fine",
         "title": "EU regulator fines Meta EUR 1.2 billion over data transfers",
-        "body": ("The Irish Data Protection Commission fined Meta EUR 1.2 billion for transferring "
-                 "personal data of European users to the United States. Meta said it would appeal."),
+        "body": ("The Irish Data Protection Commission fined Meta EUR 1.2 billion for "
+                 "transferring personal data of European users to the United States. "
+                 "Meta said it would appeal."),
         "published": "2023-05-22T08:30:00+00:00", "site": "EU Policy Wire", "lang": "en",
         "feed": "policy",
         "entities": [("Meta", "company", None, ["Meta Platforms", "Facebook"], ["Meta"]),
@@ -138,7 +139,8 @@ ARTICLES = [
     {
         "url": "https://fr.example.fr/amende",
         "title": "La CNIL inflige une amende",
-        "body": "La CNIL a infligé une amende de 50 millions d'euros à Google pour défaut de consentement.",
+        "body": ("La CNIL a infligé une amende de 50 millions d'euros à Google pour défaut "
+                 "de consentement."),
         "published": "2019-01-21", "site": "Exemple FR", "lang": "fr",
         "feed": "policy",
         "entities": [("Google", "company", None, ["Alphabet"], ["Google"]),
@@ -153,7 +155,8 @@ ARTICLES = [
 
 FEEDS = {
     "wire": FeedConfig(url="https://feeds.example.com/wire.xml", name="Wire", tags=("news",)),
-    "tech": FeedConfig(url="https://feeds.example.com/tech.xml", name="Tech", tags=("tech", "news")),
+    "tech": FeedConfig(url="https://feeds.example.com/tech.xml", name="Tech",
+                       tags=("tech", "news")),
     "policy": FeedConfig(url="https://feeds.example.com/policy.xml", name="Policy",
                          tags=("regulators",)),
 }

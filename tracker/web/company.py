@@ -1,4 +1,4 @@
-"""The company page: allegations against it and by it as a timeline, figures, sources, subsidiaries."""
+"""The company page: allegations against and by it as a timeline, figures, sources, subsidiaries."""
 
 from __future__ import annotations
 
