@@ -200,6 +200,56 @@ CREATE INDEX idx_articles_search ON articles(id, published, source, language);
 CREATE INDEX idx_figures_allegation ON figures(allegation_id);
 CREATE INDEX idx_companies_parent ON companies(parent_id);
 """),
+    (4, "copies, incidents and date flags", """
+-- tracker.incidents: MinHash signatures of article bodies, their LSH band keys
+-- (the persistent buckets), near-duplicate links and incidents.
+CREATE TABLE article_signatures (
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+    minhash BLOB,                              -- datasketch MinHash hash values (uint64)
+    shingles INTEGER NOT NULL DEFAULT 0,       -- body shingles; too few: never compared
+    syndicated_from TEXT,                      -- agency named by a syndication note
+    processed TEXT NOT NULL
+);
+CREATE TABLE article_bands (
+    band INTEGER NOT NULL,
+    key INTEGER NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    PRIMARY KEY (band, key, article_id)
+) WITHOUT ROWID;
+CREATE INDEX idx_article_bands_article ON article_bands(article_id);
+CREATE TABLE article_copies (
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+    copy_of INTEGER NOT NULL REFERENCES articles(id),  -- the earliest version
+    similarity REAL NOT NULL,                  -- shingle containment, 0..1
+    method TEXT NOT NULL                       -- minhash or syndication
+);
+CREATE INDEX idx_article_copies_copy_of ON article_copies(copy_of);
+CREATE TABLE incidents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,      -- stable; never reused
+    title TEXT NOT NULL,
+    label TEXT,                                -- "Accused: type" summary
+    status TEXT,                               -- furthest stage any article reports
+    first_seen TEXT,
+    last_seen TEXT,
+    article_count INTEGER NOT NULL DEFAULT 0,
+    source_count INTEGER NOT NULL DEFAULT 0,   -- independent sources (copies excluded)
+    features TEXT NOT NULL DEFAULT '{}',       -- JSON: parties, types, accusers, figures
+    merged_into INTEGER REFERENCES incidents(id),
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE INDEX idx_incidents_seen ON incidents(last_seen, first_seen);
+CREATE INDEX idx_incidents_merged ON incidents(merged_into);
+CREATE TABLE incident_articles (
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    article_id INTEGER NOT NULL UNIQUE REFERENCES articles(id),
+    reason TEXT NOT NULL,                      -- first, copy, parties, figures, merged
+    added TEXT NOT NULL,
+    PRIMARY KEY (incident_id, article_id)
+);
+ALTER TABLE articles ADD COLUMN date_source TEXT;
+ALTER TABLE articles ADD COLUMN date_flags TEXT NOT NULL DEFAULT '[]';
+"""),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
