@@ -25,7 +25,7 @@ from lxml import html as lxml_html
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
-from tracker.fetch import decode_body
+from tracker.fetch import decode_body, looks_binary
 from tracker.records import ExtractedArticle
 
 log = logging.getLogger(__name__)
@@ -55,19 +55,22 @@ def _codec(name: str | None) -> str | None:
 def _decode(data: bytes, encoding: str | None = None) -> str:
     """Decode page bytes with tracker.fetch.decode_body (argument, <meta>, then detection).
 
-    One repair first: a single-byte western label (from the argument or the page's
-    <meta>) on bytes that are valid UTF-8 with non-ASCII in them is a mislabelled UTF-8
-    page, the usual case of a wrong charset, so the bytes are read as UTF-8.
+    One repair first: bytes that are UTF-8 apart from a few broken sequences, under no
+    label, a UTF-8 label or a single-byte western one (the default servers send), are
+    read as UTF-8 with the broken bytes replaced; detection would otherwise garble the
+    whole page to save a handful of characters.
     """
-    label = _codec(encoding)
-    if label is None:
-        match = _META_CHARSET.search(data[:4096])
-        label = _codec(match.group(1).decode("ascii")) if match else None
-    if label in _WEAK_CHARSETS and not data.isascii():
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
+    if not data.isascii() and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        label = _codec(encoding)
+        if label is None:
+            match = _META_CHARSET.search(data[:4096])
+            label = _codec(match.group(1).decode("ascii")) if match else None
+        if label is None or label == "utf-8" or label in _WEAK_CHARSETS:
+            text = data.decode("utf-8", errors="replace")
+            broken = text.count("\ufffd")
+            multibyte = sum(1 for c in text if ord(c) > 127) - broken
+            if multibyte >= 3 * broken:
+                return text
     return decode_body(data, None, declared=encoding)
 
 
@@ -75,7 +78,9 @@ def _to_text(page: str | bytes | None, encoding: str | None) -> str:
     if page is None:
         return ""
     if isinstance(page, (bytes, bytearray, memoryview)):
-        return _decode(bytes(page), encoding)
+        data = bytes(page)
+        # images, archives, PDFs and other binary bodies have no article text to decode
+        return "" if looks_binary(data) else _decode(data, encoding)
     return str(page)
 
 
@@ -173,18 +178,33 @@ _NOISE_LINE = re.compile(
     r"click here.{0,80}|skip to (?:main )?content|sorry!?|thank you!?|back to top|"
     r"loading\.*|(?:image|photo|video) credit.{0,80})\W*$", re.I)
 
-# boilerplate that closes an article: credits, sign-ups, follow-us, copyright, related links
+# boilerplate that closes an article. Credits and copyright notices are that at any length;
+# sign-up, follow-us and related-links words only in a short line or one that speaks to the
+# reader, since reporting can mention a subscription or a related case too.
+_TAIL_CREDIT = re.compile(
+    r"copyright|©|ⓒ|\(c\) \d{4}|all rights reserved|powered by|contributed (?:to )?"
+    r"(?:this )?report|\breporting by|editing by|^\W*$", re.I)
 _TAIL_LINE = re.compile(
-    r"copyright|©|ⓒ|\(c\) \d{4}|all rights reserved|powered by|newsletter|sign(?:ing)? up|"
-    r"subscribe|subscription|your inbox|follow (?:us|him|her|them|\w+(?: \w+)?) on|"
+    r"newsletter|sign(?:ing)? up|subscrib|your inbox|follow (?:us|him|her|them|\w+(?: \w+)?) on|"
     r"(?:on|via) (?:twitter|facebook|instagram|youtube|linkedin)|share (?:it|this)|"
     r"\breach(?:ed)? (?:\w+ )*at\b|write to .{1,60} at|e-?mail .{0,60}\bat\b|"
-    r"contact .{1,60} at|contributed (?:to )?(?:this )?report|\breporting by|editing by|"
-    r"\brelated\b|you (?:may|might) also like|also on|don'?t miss|recommended|more from|"
-    r"must read|read next|^read more\b|popular on|filed under|^tags?\b|^source:|^more:?$|^see also|"
-    r"^watch:|^photos?:|^video:|learn more|download (?:the|our) app|get the .{1,40} app|"
-    r"sitemap|privacy policy|terms of (?:use|service)|cookie|^\W*$", re.I)
+    r"contact .{1,60} at|\brelated\b|you (?:may|might) also like|also on|don'?t miss|"
+    r"recommended|more from|must read|read next|^read more\b|popular on|filed under|^tags?\b|"
+    r"^source:|^more:?$|^see also|^watch:|^photos?:|^video:|learn more|"
+    r"download (?:the|our) app|get the .{1,40} app|sitemap|privacy policy|"
+    r"terms of (?:use|service)|cookie", re.I)
+_READER = re.compile(
+    r"\b(?:you|your|our|us|we)\b|^(?:follow|sign|subscribe|get|join|download|read|watch|click|"
+    r"share|like|listen|see|email|e-mail|contact|write|reach|have a tip|tap)\b", re.I)
 _TAIL_MAX = 300  # a long line at the end is prose, whatever words it contains
+
+
+def _is_tail_boilerplate(line: str) -> bool:
+    if len(line) >= _TAIL_MAX:
+        return False
+    if _TAIL_CREDIT.search(line):
+        return True
+    return bool(_TAIL_LINE.search(line)) and (len(line) < 80 or bool(_READER.search(line)))
 
 
 def _is_meta_line(line: str) -> bool:
@@ -212,6 +232,15 @@ def _clean_lines(text: str, headlines: list[str]) -> str:
     lines = [line for line in lines
              if line.strip() and not _NOISE_LINE.match(line.strip())
              and not _ATTRIBUTE_TEXT.match(line) and not _is_meta_line(line)]
+    if not headlines:
+        # no title in the page's markup: a short line near the top that the text repeats
+        # is the headline (copied pages repeat it above the body)
+        counts: dict[str, int] = {}
+        for line in lines:
+            if len(line) < 200:
+                counts[_norm(line)] = counts.get(_norm(line), 0) + 1
+        headlines = [_norm(x) for x in lines[:6] if counts.get(_norm(x), 0) >= 2
+                     and len(x.split()) >= 3 and not x.rstrip().endswith(".")]
     # the headline is metadata, not body; so are breadcrumbs standing right before it.
     # Only near the top may a headline-like line be a short teaser of the body itself.
     keep = [True] * len(lines)
@@ -226,7 +255,7 @@ def _clean_lines(text: str, headlines: list[str]) -> str:
     lines = [line for line, k in zip(lines, keep, strict=True) if k]
     # boilerplate run at the end
     end = len(lines)
-    while end > 0 and len(lines[end - 1]) < _TAIL_MAX and _TAIL_LINE.search(lines[end - 1]):
+    while end > 0 and _is_tail_boilerplate(lines[end - 1]):
         end -= 1
     return "\n".join(lines[:end]).strip()
 
@@ -437,11 +466,16 @@ def _person_names(value) -> list[str]:
         if not text or "://" in text or "@" in text.strip("@")[:-1] or text.startswith("@"):
             continue
         text = _BYLINE.sub("", text)
-        parts = [p.strip(" ,.") for p in _AUTHOR_SPLIT.split(text)]
-        if "," in text and all(1 <= len(p.split()) <= 4 for p in text.split(",")):
-            parts = [p.strip(" .") for part in parts for p in part.split(",")]
-        names.extend(p for p in parts if p and len(p) <= 80 and any(c.isalpha() for c in p)
-                     and not (_ROLE_WORDS.search(p) and len(parts) > 1))
+        parts = []
+        for part in _AUTHOR_SPLIT.split(text):
+            pieces = [p.strip(" .") for p in part.split(",")]
+            # "Tom Krisher, AP Auto Writer" holds two phrases; "Doe, Jane" is one name
+            if len(pieces) > 1 and all(2 <= len(p.split()) <= 4 for p in pieces):
+                parts.extend(pieces)
+            else:
+                parts.append(part.strip(" ,."))
+        parts = [p for p in parts if p and len(p) <= 80 and any(c.isalpha() for c in p)]
+        names.extend(p for p in parts if not (_ROLE_WORDS.search(p) and len(parts) > 1))
     return names
 
 
