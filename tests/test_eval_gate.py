@@ -57,7 +57,7 @@ def test_evaluate_counts():
     m = evaluate(gold, pred)
     assert list(m) == list(METRIC_NAMES)
     assert (m["company_precision"], m["company_recall"]) == (0.5, 0.5)
-    assert m["pair_f1"] == 1.0 and m["type_acc"] == 1.0 and m["status_acc"] == 0.0
+    assert (m["pair_precision"], m["pair_recall"]) == (0.5, 1.0) and m["type_acc"] == 1.0 and m["status_acc"] == 0.0
     assert m["figure_precision"] == 1.0 and m["figure_recall"] == 0.5
     assert m["response_acc"] == 1.0 and m["negative_precision"] == 0.0
 

@@ -24,10 +24,16 @@ ACCUSER_VERB_RE = re.compile(
     r"|unsealed|investigat\w*|probe|complaint|cites|blamed|blames)\b", re.I)
 ATTRIB_RE = re.compile(r"\b(?:said|says|say|claims?|claimed|according\s+to|argues|contends|told|reported)\b",
                        re.I)
-HEDGE_RE = re.compile(r"\b(?:wants?|seeks?|seeking|sought|could|would|might|may|potential|if|asks?)\b", re.I)
+# A stage in a hypothetical ("could face lawsuits") is not reached; one that is asked for
+# ("wants civil penalties") is not reached beyond the filing.
+HEDGE_RE = re.compile(r"\b(?:could|would|might|may|potential(?:ly)?|if|possible|likely)\b", re.I)
+WANT_RE = re.compile(r"\b(?:wants?|seeks?|seeking|sought|asks?|asked\s+for)\b", re.I)
 PASSIVE_RE = re.compile(r"\b(?:was|were|been|is|are|being|be|get|got)\s+(?:\w+\s+)?(?:accused|fined|charged|sued"
-                        r"|investigated|penali[sz]ed|hit|ordered|found|cleared|targeted)\b", re.I)
-VICTIM_BEFORE = {"from", "victim", "victims", "rivals", "with"}
+                        r"|investigated|penali[sz]ed|hit|ordered|found|cleared|targeted)\b"
+                        r"|\bfac(?:es|ed|ing|e)\s+(?:\w+\s+){0,2}(?:allegations|accusations|claims|charges|lawsuits?"
+                        r"|probes?|investigations?|scrutiny|fines?|a\s+lawsuit|a\s+probe)\b"
+                        r"|\bunder\s+investigation\b", re.I)
+VICTIM_BEFORE = {"from", "victim", "victims", "rivals"}
 # A person is accused only in a sentence with a charge-like word, and never as the speaker.
 PERSON_CUE_RE = re.compile(r"\b(?:charg\w*|indict\w*|sue[sd]?|suing|accus\w*|arrest\w*|alleg\w*|lawsuit"
                            r"|convicted|guilty)\b", re.I)
@@ -37,6 +43,8 @@ TITLE_BEFORE_RE = re.compile(r"(?:chairman|chairwoman|chair|commissioners?|direc
                              r"|president|senator|judge|chief|minister|secretary|counsel|spokes\w+|head|founder"
                              r"|co-founder|researcher|adviser|advisor|analyst|economist|professor)\W*$", re.I)
 PRONOUNS = {"it", "its", "they", "their"}
+SPEAKS_RE = re.compile(r"^\W{0,3}(?:alleges?|alleged|alleging|accus\w+|claim(?:s|ed|ing)?|says|said|saying|sues|sued"
+                       r"|suing)\b", re.I)
 
 
 @dataclass
@@ -152,13 +160,15 @@ class AllegationFinder:
 
     def status_in(self, text: str, has_authority: bool) -> str | None:
         best, rank = None, -1
-        hedged = bool(HEDGE_RE.search(text))
+        if HEDGE_RE.search(text):
+            return None
+        wanted = bool(WANT_RE.search(text))
         for sid, rx in self.tax.status_res.items():
             if rx is None or sid == "alleged" or not rx.search(text):
                 continue
             if sid == "investigating" and not has_authority:
                 continue
-            if hedged and sid in ("fined", "settled", "ruled", "dismissed"):
+            if wanted and sid in ("fined", "settled", "ruled", "dismissed"):
                 continue
             r = self.tax.status_rank.get(sid, 0)
             if r > rank:
@@ -228,6 +238,11 @@ class AllegationFinder:
                     s.key for s in after_acc] and not PASSIVE_RE.search(text[:trigger - s0 + 20]):
                 accuser = subj
                 accused = after_acc
+            elif subj is not None and SPEAKS_RE.match(text[subj.end - s0:]):
+                # "OpenAI alleges ...", "with Anthropic claiming that ...": the speaker accuses
+                accuser = subj
+                accused = [s for s in before if s.kind in ACCUSABLE_KINDS and s.key != subj.key
+                           and not victim(s)] or after_acc
             else:
                 accused = [s for s in before if s.kind in ACCUSABLE_KINDS and not victim(s)]
                 if by is not None:
@@ -269,10 +284,12 @@ class AllegationFinder:
         for s in cands:
             possessive = text[s.end:s.end + 2] in ("'s", "’s")
             if not out:
-                if possessive and len(cands) > 1:
+                if possessive:
                     continue
                 out.append(s)
                 continue
+            if s.start < out[-1].end:
+                continue  # the same words found twice (a name and a reference)
             gap = doc.char_span(out[-1].end, s.start, alignment_mode="expand")
             if gap is None or possessive:
                 break

@@ -106,7 +106,8 @@ class CompanyFinder:
         if i < len(doc) and doc[i].text == "," and i + 1 < len(doc) and doc[i + 1].lower_ in ("a", "an", "the"):
             words = []
             for tok in doc[i + 2: i + 10]:
-                if tok.is_punct and tok.text not in ("-",) or tok.pos_ in STOP_POS and words:
+                compound = tok.lower_ == "based" or (tok.i > 0 and doc[tok.i - 1].text == "-")
+                if tok.is_punct and tok.text not in ("-",) or tok.pos_ in STOP_POS and words and not compound:
                     break
                 words.append(tok.lower_)
             phrase = " ".join(words)
@@ -220,6 +221,7 @@ class CompanyFinder:
             parties[text] = p
 
         self._spread_lists(doc, parties, mentions, by_text)
+        self._all_occurrences(doc, parties, taken)
         self._merge_short_forms(doc, parties)
         for key, p in parties.items():
             if p.known:
@@ -264,7 +266,7 @@ class CompanyFinder:
         n = len(doc)
         while i < n:
             tok = doc[i]
-            if i in covered or not tok.text[:1].isupper() or tok.is_sent_start or not tok.is_alpha:
+            if i in covered or not tok.text[:1].isupper() or not tok.is_alpha:
                 i += 1
                 continue
             j = i
@@ -273,8 +275,9 @@ class CompanyFinder:
                 j += 1
             if j > i:
                 span = doc[i:j]
-                if self.descriptor_kind(doc, span) == "company" or self.role_evidence(doc, span) \
-                        or self.has_suffix(span.text, strong=True):
+                # a capitalised word opening a sentence needs the strongest evidence: an apposition
+                if self.descriptor_kind(doc, span) == "company" or not tok.is_sent_start and (
+                        self.role_evidence(doc, span) or self.has_suffix(span.text, strong=True)):
                     if not self.kind_from_name(span.text):
                         out.append((span, "RULE"))
             i = max(j, i + 1)
@@ -320,6 +323,23 @@ class CompanyFinder:
                     if a.kind == "company" and not b.known and b.kind in ("other",) and b.ner_orgs \
                             and not self.kind_from_name(b.name) and not b.product:
                         b.kind = "company"
+
+    @staticmethod
+    def _all_occurrences(doc: Doc, parties: dict[str, Party], taken: set) -> None:
+        """A company named once is the same company wherever the name recurs (the model may
+        miss it at the start of a sentence or tag it as a person elsewhere)."""
+        text = doc.text
+        for p in parties.values():
+            if p.known or p.kind != "company":
+                continue
+            have = {s for s, _, _, _ in p.mentions}
+            for m in re.finditer(r"(?<![\w-])" + re.escape(p.name) + r"(?![\w-])", text):
+                if m.start() in have:
+                    continue
+                span = doc.char_span(m.start(), m.end())
+                if span is None or any(i in taken for i in range(span.start, span.end)):
+                    continue
+                p.mentions.append((m.start(), m.end(), m.group(0), "rule"))
 
     def _merge_short_forms(self, doc: Doc, parties: dict[str, Party]) -> None:
         """'Cadence' after 'Cadence Design Systems' is the same company; 'FTC' after '(FTC)' too."""

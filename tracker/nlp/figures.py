@@ -101,6 +101,9 @@ class FigureFinder:
             t = doc[i]
             low = t.lower_
             if low in self.units and t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "X"):
+                # "user accounts": the last noun of the compound is the counted thing
+                if i + 1 < len(doc) and doc[i + 1].lower_ in self.units and doc[i + 1].pos_ in ("NOUN", "PROPN"):
+                    return self.units[doc[i + 1].lower_]
                 return self.units[low]
             if low == "of" and skipped == 0:
                 # "30 million of those records"

@@ -91,8 +91,7 @@ class Analyzer:
             if not keys:
                 continue
             has_auth = any(s.kind in AUTHORITY_KINDS for s in ctx.slots[si])
-            st = self.allegations.status_in(sent.text, has_auth or any(
-                c.accuser for c in claims if c.sent_index == si))
+            st = self.allegations.status_in(sent.text, has_auth)
             for k in keys:
                 if st and rank.get(st, 0) > rank.get(stage.get(k, "alleged"), 0):
                     stage[k] = st
