@@ -53,8 +53,65 @@ def to_article(rec: dict) -> ExtractedArticle:
                             published=rec.get("published"), method="import_text")
 
 
-def analyze_records(records: list[dict], *, nlp: bool = True, gazetteer=(), taxonomy=()
-                    ) -> Iterator[dict]:
+_worker_analyzer = None
+
+
+def _init_worker(gazetteer, taxonomy) -> None:
+    global _worker_analyzer
+    from tracker.nlp import Analyzer
+
+    _worker_analyzer = Analyzer(gazetteer_paths=tuple(gazetteer), taxonomy_paths=tuple(taxonomy))
+
+
+def _analyze_chunk(items: list[tuple[str, str | None]]):
+    return safe_analyze(_worker_analyzer, items)
+
+
+def safe_analyze(analyzer, items: list[tuple[str, str | None]]) -> list:
+    """Analyses of a batch; an article the analyzer chokes on becomes its exception, in place.
+
+    The batch runs through nlp.pipe first; only when it fails are the articles
+    redone one by one, so one bad article costs its own result, not the batch's.
+    """
+    try:
+        return list(analyzer.analyze_many(items))
+    except Exception:
+        out = []
+        for text, title in items:
+            try:
+                out.append(analyzer.analyze(text, title=title))
+            except Exception as exc:
+                out.append(exc)
+        return out
+
+
+def analyze_texts(items: list[tuple[str, str | None]], *, workers: int = 1, gazetteer=(),
+                  taxonomy=(), chunk: int = 16) -> Iterator:
+    """Analyses of (text, title) pairs in order; `workers` > 1 spreads chunks over processes.
+
+    Each worker process loads the model once; chunks keep nlp.pipe batching
+    inside a worker while both cores stay busy.
+    """
+    if workers <= 1 or len(items) <= chunk:
+        from tracker.nlp import Analyzer
+
+        analyzer = Analyzer(gazetteer_paths=tuple(gazetteer), taxonomy_paths=tuple(taxonomy))
+        for i in range(0, len(items), chunk):
+            yield from safe_analyze(analyzer, items[i:i + chunk])
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(tuple(gazetteer), tuple(taxonomy))) as pool:
+        for result in pool.map(_analyze_chunk, chunks):
+            yield from result
+
+
+def analyze_records(records: list[dict], *, nlp: bool = True, gazetteer=(), taxonomy=(),
+                    workers: int = 1) -> Iterator[dict]:
     """Prediction records (SCHEMA.md) plus title, text and published, one per input record."""
     articles = [to_article(r) for r in records]
     if not nlp:
@@ -62,12 +119,16 @@ def analyze_records(records: list[dict], *, nlp: bool = True, gazetteer=(), taxo
             yield {"id": rec.get("id"), "title": art.title, "text": art.text,
                    "published": art.published, "url": art.url or None}
         return
-    from tracker.nlp import Analyzer
-
-    analyzer = Analyzer(gazetteer_paths=tuple(gazetteer), taxonomy_paths=tuple(taxonomy))
-    analyses = analyzer.analyze_many((a.text, a.title) for a in articles)
+    analyses = analyze_texts([(a.text, a.title) for a in articles], workers=workers,
+                             gazetteer=gazetteer, taxonomy=taxonomy)
     for rec, art, analysis in zip(records, articles, analyses, strict=True):
-        out = analysis.to_prediction(rec.get("id"))
+        if isinstance(analysis, Exception):
+            # Keep the record (with its id) so a scorer sees it, and say what failed.
+            out = {"id": rec.get("id"), "companies": [], "allegations": [], "figures": [],
+                   "responses": [], "error": f"analysis failed: {analysis!r}"}
+            click.echo(f"warning: record {rec.get('id')!r}: analysis failed: {analysis}", err=True)
+        else:
+            out = analysis.to_prediction(rec.get("id"))
         out.update({"title": art.title, "text": art.text, "published": art.published,
                     "url": art.url or None})
         yield out
@@ -80,8 +141,10 @@ def analyze_records(records: list[dict], *, nlp: bool = True, gazetteer=(), taxo
 @click.option("--no-nlp", is_flag=True, help="Only extract body and metadata.")
 @click.option("--gazetteer", multiple=True, type=click.Path(exists=True),
               help="Extra gazetteer file (YAML, repeatable).")
+@click.option("-w", "--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes for the NLP step.")
 @handle_errors
-def analyze_cmd(input_path, output, no_nlp, gazetteer):
+def analyze_cmd(input_path, output, no_nlp, gazetteer, workers):
     """Run the extractor over a JSONL file of articles ('-' for stdin).
 
     Input records have `id` and either `text` (optional `title`, `url`,
@@ -102,7 +165,7 @@ def analyze_cmd(input_path, output, no_nlp, gazetteer):
             good.append(rec)
     out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
     try:
-        for pred in analyze_records(good, nlp=not no_nlp, gazetteer=gazetteer):
+        for pred in analyze_records(good, nlp=not no_nlp, gazetteer=gazetteer, workers=workers):
             out.write(json.dumps(pred, ensure_ascii=False) + "\n")
     finally:
         if out is not sys.stdout:

@@ -47,6 +47,16 @@ def handle_errors(fn: Callable) -> Callable:
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:
+            # A bug, not bad input: one line for the user, the traceback on request.
+            if os.environ.get("TRACKER_DEBUG"):
+                raise
+            click.echo(f"Error: unexpected {type(exc).__name__}: {exc} "
+                       "(a bug: rerun with TRACKER_DEBUG=1 for the traceback and report it)",
+                       err=True)
+            sys.exit(1)
 
     return wrapper
 
