@@ -186,6 +186,7 @@ def main() -> None:
     if _article_count(db) != args.articles:
         build(db, args.articles, args.text_bytes)
     else:
+        open_db(db).close()  # bring a reused database up to the current schema
         print(f"reusing {db}", flush=True)
     base = measure(db, None, args.out, True)
     print(f"baseline (import + open): peak RSS {base['peak_rss_kib'] / 1024:,.1f} MiB")
