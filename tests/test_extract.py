@@ -335,3 +335,26 @@ def test_article_body_quality_gate(shared_dir):
             recalls.append(tp / (tp + fn))
     p, r = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
     assert 2 * p * r / (p + r) >= 0.965
+
+
+def test_json_ld_article_body_stands_in_for_a_teaser_page():
+    paragraphs = [f"Paragraph {i}: the commission found that the platform had ranked its own "
+                  "shopping service above rivals in search results for several years."
+                  for i in range(8)]
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle",
+                     "headline": "Platform fined for self-preferencing",
+                     "articleBody": "\n".join(paragraphs)})
+    teaser = ("Subscribers can read the full story about the commission's decision on the "
+              "platform's search results in our app, which renders the article with scripts.")
+    html = (f'<html><head><script type="application/ld+json">{ld}</script></head><body>'
+            f'<div id="app"><article><p>{teaser}</p></article></div></body></html>')
+    art = extract_article(html, "https://x.example/story")
+    assert art.text.split("\n") == paragraphs
+    assert art.title == "Platform fined for self-preferencing"
+
+
+def test_json_ld_teaser_does_not_replace_a_full_page_body(news):
+    html = page("news_jsonld.html").decode().replace(
+        '"inLanguage": "en"}', '"inLanguage": "en", "articleBody": "The national data '
+        'protection authority on Tuesday fined Northwind Cloud..."}')
+    assert extract_body(html) == news.text

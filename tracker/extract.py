@@ -66,9 +66,12 @@ def _decode(data: bytes, encoding: str | None = None) -> str:
             match = _META_CHARSET.search(data[:4096])
             label = _codec(match.group(1).decode("ascii")) if match else None
         if label is None or label == "utf-8" or label in _WEAK_CHARSETS:
-            text = data.decode("utf-8", errors="replace")
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode("utf-8", errors="replace")
             broken = text.count("\ufffd")
-            multibyte = sum(1 for c in text if ord(c) > 127) - broken
+            multibyte = len(text) - len(text.encode("ascii", "ignore")) - broken
             if multibyte >= 3 * broken:
                 return text
     return decode_body(data, None, declared=encoding)
@@ -310,7 +313,7 @@ def _missing_chunks(tree, text: str) -> tuple[list, list] | None:
 def _extract_container(container, url: str | None) -> str:
     root = lxml_html.fromstring("<html><body><article></article></body></html>")
     root.find(".//article").append(copy.deepcopy(container))
-    doc = bare_extraction(root, url=url, **_TRAFILATURA_OPTIONS)
+    doc = _run_trafilatura(root, url, with_metadata=False)
     return doc.text if doc is not None and doc.text else ""
 
 
@@ -341,10 +344,39 @@ def _fallback_text(tree) -> str:
         if content:
             parts.append(content)
     if not parts:
-        for element in root.iter("script", "style", "noscript"):
-            element.drop_tree() if element.getparent() is not None else None
+        for element in list(root.iter("script", "style", "noscript")):
+            if element.getparent() is not None:
+                element.drop_tree()
         parts = [" ".join(line.split()) for line in root.text_content().split("\n")]
     return "\n".join(p for p in parts if p)
+
+
+def _jsonld_body(tree) -> str:
+    """The longest articleBody the page's JSON-LD holds, as plain text ("" if none)."""
+    blocks = tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'
+                        "/text()")
+    if not blocks:
+        return ""
+    best = ""
+    for obj in _jsonld_objects(blocks):
+        body = obj.get("articleBody")
+        if isinstance(body, str) and len(body) > len(best):
+            best = body
+    if "<" in best:  # some sites put the HTML of the body there
+        try:
+            fragment = lxml_html.fromstring(f"<div>{best}</div>")
+            best = "\n".join(" ".join(p.text_content().split())
+                             for p in fragment.iter("p", "li", "h2", "h3", "blockquote"))
+        except Exception as exc:  # lxml raises several types on hostile input
+            log.debug("unreadable articleBody markup: %s", exc)
+            return ""
+    return html_lib.unescape(best).strip()
+
+
+# the JSON-LD articleBody stands in when the page's own text came out far shorter than it;
+# otherwise the page wins, since many sites truncate articleBody to a teaser
+_JSONLD_MIN = 500
+_JSONLD_RATIO = 0.5
 
 
 def _body(tree, url: str | None, doc) -> str:
@@ -352,7 +384,15 @@ def _body(tree, url: str | None, doc) -> str:
         text = _stitch(tree, doc.text, url)
     else:
         text = _fallback_text(copy.deepcopy(tree))
-    return _clean_lines(text, _headlines(tree))
+    text = _clean_lines(text, _headlines(tree))
+    if len(text) < 4 * _JSONLD_MIN:
+        declared = _jsonld_body(tree)
+        # trafilatura may itself fall back on articleBody, run into one line: same words,
+        # but the declared copy keeps the paragraphs
+        if len(declared) >= _JSONLD_MIN and (len(text) < _JSONLD_RATIO * len(declared)
+                                             or _norm(text) == _norm(declared)):
+            text = _clean_lines(declared, _headlines(tree))
+    return text
 
 
 def _run_trafilatura(tree, url: str | None, with_metadata: bool):
@@ -505,11 +545,11 @@ def _types(node: dict) -> set[str]:
     return {v.lower() for v in values if isinstance(v, str)}
 
 
-def _jsonld_objects(soup) -> list[dict]:
+def _jsonld_objects(blocks) -> list[dict]:
+    """Every JSON object in the page's JSON-LD blocks (raw script texts), @graph unpacked."""
     objects: list[dict] = []
-    for script in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)}):
-        raw = (script.string or script.get_text() or "").strip()
-        raw = raw.removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
+    for raw in blocks:
+        raw = (raw or "").strip().removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
         if not raw:
             continue
         try:
@@ -538,7 +578,9 @@ class _Metadata:
     def __init__(self, text: str, tree, url: str):
         soup = BeautifulSoup(text, "lxml", parse_only=SoupStrainer(["meta", "link", "script",
                                                                      "title"]))
-        objects = _jsonld_objects(soup)
+        objects = _jsonld_objects(
+            script.string or script.get_text()
+            for script in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)}))
         articles = [o for o in objects if _types(o) & _ARTICLE_TYPES]
         self.article = articles[0] if articles else {}
         self.publisher = None
