@@ -194,7 +194,7 @@ def test_json_shape(sample):
     item = data["items"][0]
     assert set(item) == {"id", "allegation_ids", "summary", "accuser", "accused", "types",
                          "status", "previous_status", "confidence", "figures", "evidence",
-                         "first_stored", "last_stored", "sources"}
+                         "first_stored", "last_stored", "sources", "incident_id", "incident"}
     assert set(item["sources"][0]) == {"title", "url", "site", "published"}
 
 
@@ -216,3 +216,18 @@ def test_cli_named_digest_to_file_then_stdout(sample, db_path, tmp_path):
     assert res.exit_code == 1 and "does not exist" in res.output
     res = runner.invoke(main, ["digest", "--db", str(db_path), "--since", "soon"])
     assert res.exit_code == 2 and "not understood" in res.output
+
+
+def test_items_name_their_incident_following_merges(sample):
+    db = sample.db
+    with db.conn:
+        for iid, title, merged in ((2, "Alibaba: distillation", None), (1, "Old Alibaba story", 2)):
+            db.execute("INSERT INTO incidents (id, title, merged_into, created, updated) "
+                       "VALUES (?, ?, ?, ?, ?)", [iid, title, merged, D2, D2])
+        db.execute("INSERT INTO incident_articles VALUES (1, 2, 'first', ?)", [D2])
+        db.execute("INSERT INTO incident_articles VALUES (2, 3, 'parties', ?)", [D2])
+    d = digest_day2(sample, company="Alibaba")
+    (item,) = d.items
+    assert (item.incident_id, item.incident) == (2, "Alibaba: distillation")
+    assert "incident: Alibaba: distillation" in render(d, "md")
+    assert json.loads(render(d, "json"))["items"][0]["incident_id"] == 2

@@ -60,6 +60,7 @@ a feed reader shows each item once), and ``json``::
                  "previous_status": null, "confidence": 0.9,
                  "figures": ["over 25,000 accounts"], "evidence": "...",
                  "first_stored": "...", "last_stored": "...",
+                 "incident_id": 7 | null, "incident": "Alibaba: model distillation" | null,
                  "sources": [{"title": "...", "url": "...", "site": "...",
                               "published": "2025-03-02"}]}],
       "status_changes": [{"company": "DeepSeek", "type": "model_distillation",
@@ -167,6 +168,8 @@ class DigestItem:
     first_stored: str
     last_stored: str
     sources: tuple[Source, ...]
+    incident_id: int | None = None  # the incident (tracker.incidents) its article belongs to
+    incident: str | None = None  # that incident's title
 
     @property
     def tag_uri(self) -> str:
@@ -353,7 +356,8 @@ def _allegations(db: sqlite_utils.Database, since: str, until: str,
     cur = db.execute(
         "SELECT al.id, al.types, al.type, al.status, al.evidence, al.confidence, al.created, "
         "al.accuser_id, COALESCE(c.name, al.accuser_name) AS accuser, a.id AS article_id, "
-        "a.title, a.url, a.source, a.published FROM allegations al "
+        "a.title, a.url, a.source, a.published, (SELECT ia.incident_id FROM incident_articles ia "
+        "WHERE ia.article_id = a.id) AS incident_id FROM allegations al "
         "JOIN articles a ON a.id = al.article_id LEFT JOIN companies c ON c.id = al.accuser_id "
         "WHERE al.created >= ? AND al.created < ?" + (f" AND {where}" if where else "")
         + " ORDER BY al.created, al.id", [since, until, *params])
@@ -374,7 +378,9 @@ def _allegations(db: sqlite_utils.Database, since: str, until: str,
                 "SELECT allegation_id, text, value, unit FROM figures WHERE allegation_id IN "
                 f"({marks}) ORDER BY id", part):
             figures.setdefault(aid, []).append(text or f"{value:g} {unit}")
+    incidents = _incidents(db, {r["incident_id"] for r in found if r["incident_id"]})
     for r in found:
+        r["incident_id"], r["incident"] = incidents.get(r["incident_id"], (None, None))
         try:
             r["types"] = list(json.loads(r["types"] or "[]"))
         except ValueError:
@@ -383,6 +389,26 @@ def _allegations(db: sqlite_utils.Database, since: str, until: str,
         r["accused"] = accused.get(r["id"], [])
         r["figures"] = figures.get(r["id"], [])
     return found
+
+
+def _incidents(db: sqlite_utils.Database, ids: set[int]) -> dict[int, tuple[int, str]]:
+    """incident id -> (id, title) of the incident it was merged into at the end, or itself."""
+    out = {}
+    for start in ids:
+        current, title, seen = start, None, set()
+        while current is not None and current not in seen:
+            seen.add(current)
+            row = db.execute("SELECT title, merged_into FROM incidents WHERE id = ?",
+                             [current]).fetchone()
+            if row is None:
+                break
+            title = row[0]
+            if row[1] is None:
+                break
+            current = row[1]
+        if title is not None:
+            out[start] = (current, title)
+    return out
 
 
 def _previous_status(db: sqlite_utils.Database, company_id: int, type_id: str,
@@ -433,8 +459,12 @@ def _merge(db: sqlite_utils.Database, found: list[dict], since: str
             previous_status=previous,
             confidence=round(max(confidences), 3) if confidences else None,
             figures=tuple(figs), evidence=best["evidence"], first_stored=group[0]["created"],
-            last_stored=max(r["created"] for r in group), sources=tuple(sources)))
-    items.sort(key=lambda i: (-status_rank(i.status), i.first_stored, i.allegation_ids[0]))
+            last_stored=max(r["created"] for r in group), sources=tuple(sources),
+            incident_id=next((r["incident_id"] for r in group if r["incident_id"]), None),
+            incident=next((r["incident"] for r in group if r["incident"]), None)))
+    # Within a company, items of one incident stay together.
+    items.sort(key=lambda i: (i.incident_id is None, i.incident_id or 0, -status_rank(i.status),
+                              i.first_stored, i.allegation_ids[0]))
     return items, changes
 
 
@@ -508,6 +538,8 @@ def _details(item: DigestItem) -> str:
         bits.append("figures: " + ", ".join(item.figures))
     if item.confidence is not None:
         bits.append(f"confidence {item.confidence:.2f}")
+    if item.incident:
+        bits.append(f"incident: {item.incident}")
     return " · ".join(bits)
 
 
