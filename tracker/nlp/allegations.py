@@ -80,6 +80,7 @@ class ArticleContext:
     parties: dict[str, Party]
     sents: list
     slots: list[list[Slot]] = field(default_factory=list)
+    text: str = ""  # doc.text, built once (spaCy rebuilds it on every access)
 
 
 class AllegationFinder:
@@ -100,7 +101,7 @@ class AllegationFinder:
 
     def build_context(self, doc: Doc, parties: dict[str, Party], mentions: list[PartyMention]) -> ArticleContext:
         sents = list(doc.sents)
-        ctx = ArticleContext(doc, parties, sents, [[] for _ in sents])
+        ctx = ArticleContext(doc, parties, sents, [[] for _ in sents], doc.text)
         sent_of_tok = {}
         for si, s in enumerate(sents):
             for i in range(s.start, s.end):
@@ -226,7 +227,7 @@ class AllegationFinder:
             accused = [s for s in before if s.kind in ACCUSABLE_KINDS]
         if accuser is None and not accused:
             subj = self._subject(before)
-            after_acc = self._object_group(sent, [s for s in after if s.kind in ACCUSABLE_KINDS and not victim(s)])
+            after_acc = self._object_group(sent, ctx.text, [s for s in after if s.kind in ACCUSABLE_KINDS and not victim(s)])
             trig_word = ACCUSER_VERB_RE.search(text[trigger - s0 - 1 if trigger > s0 else 0:])
             if subj is not None and subj.kind in AUTHORITY_KINDS:
                 accuser = subj
@@ -275,11 +276,10 @@ class AllegationFinder:
                              names, types, status, cue, min(conf, 0.95))
 
     @staticmethod
-    def _object_group(sent, cands: list[Slot]) -> list[Slot]:
+    def _object_group(sent, text: str, cands: list[Slot]) -> list[Slot]:
         """The first party after the verb and those coordinated with it ("Huawei, two affiliates —
         Huawei Device USA and Skycom Tech — and ..."); a possessive ("Google's project") is a modifier."""
         doc = sent.doc
-        text = doc.text
         out: list[Slot] = []
         for s in cands:
             possessive = text[s.end:s.end + 2] in ("'s", "’s")

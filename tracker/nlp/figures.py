@@ -123,10 +123,15 @@ class FigureFinder:
 
     @staticmethod
     def _token_at(doc: Doc, char: int) -> int | None:
-        for t in doc:
-            if t.idx >= char:
-                return t.i
-        return None
+        """Index of the first token starting at or after `char` (binary search)."""
+        lo, hi = 0, len(doc)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if doc[mid].idx < char:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < len(doc) else None
 
     def _unit_before(self, doc: Doc, sent_start: int, char_start: int) -> str | None:
         """'the number of guest records involved at up to 383 million' -> records."""

@@ -63,7 +63,7 @@ class Analyzer:
         accused = list(dict.fromkeys(a for al in allegations for a in al.accused))
         responses = find_responses(ctx, self.taxonomy, accused)
         entities = self._entities(parties)
-        return Analysis(text=doc.text, entities=tuple(entities), allegations=tuple(allegations),
+        return Analysis(text=ctx.text, entities=tuple(entities), allegations=tuple(allegations),
                         figures=tuple(figures), responses=tuple(responses),
                         extractor_version=EXTRACTOR_VERSION)
 
@@ -137,6 +137,7 @@ class Analyzer:
     def _figures(self, doc, ctx, raw, allegations) -> list[Figure]:
         sent_starts = [s.start_char for s in ctx.sents]
         al_sents = [(a.start, i) for i, a in enumerate(allegations)]
+        text = ctx.text
         out = []
         for f in raw:
             si = bisect.bisect_right(sent_starts, f.start) - 1
@@ -144,6 +145,6 @@ class Analyzer:
             link = None
             if al_sents:
                 link = min(al_sents, key=lambda x: (abs(x[0] - sent.start_char), x[0]))[1]
-            out.append(Figure(value=f.value, unit=f.unit, qualifier=f.qualifier, text=doc.text[f.start:f.end],
+            out.append(Figure(value=f.value, unit=f.unit, qualifier=f.qualifier, text=text[f.start:f.end],
                               start=f.start, end=f.end, sentence=sent.text.strip(), allegation=link))
         return out
