@@ -258,3 +258,20 @@ def test_cli_missing_database(tmp_path):
 def test_cli_help_has_example():
     out = CliRunner().invoke(main, ["search", "--help"])
     assert out.exit_code == 0 and "Examples:" in out.output and "--facets" in out.output
+
+
+def test_company_seek_path_gives_same_results(db, monkeypatch):
+    import tracker.search as search_mod
+
+    filters = SearchFilters(query="cloud OR breach OR security", company="Aliyun",
+                            include_subsidiaries=True)
+    # 26 matches, 1 company article: FTS5 seeks to the company's articles.
+    assert search_mod._few_company_articles(db, filters, fts_query(filters.query))
+    seek = search(db, filters)
+    monkeypatch.setattr(search_mod, "SEEK_COST", 10_000)  # force the walk over every match
+    assert not search_mod._few_company_articles(db, filters, fts_query(filters.query))
+    walk = search(db, filters)
+    assert seek.total == walk.total == 1
+    assert [(h.id, round(h.score, 6)) for h in seek.hits] == [
+        (h.id, round(h.score, 6)) for h in walk.hits]
+    assert seek.facets == walk.facets

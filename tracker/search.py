@@ -152,12 +152,17 @@ def _company_ids_sql(name: str, subsidiaries: bool) -> tuple[str, list]:
     return "SELECT company_id FROM company_aliases WHERE key = ?", [fold_name(name)]
 
 
-def filter_clause(filters: SearchFilters, *, text: bool = True) -> tuple[str, list]:
+def filter_clause(filters: SearchFilters, *, text: bool = True,
+                  company_on: str = "a.id") -> tuple[str, list]:
     """A WHERE fragment over `articles a` and its bound parameters ("1" when nothing filters).
 
     With `text=False` the free-text query is left out (search() joins the FTS
-    table itself to rank by BM25). Values are always bound, never formatted in.
+    table itself to rank by BM25). `company_on` is the column the company
+    condition tests (search() passes `articles_fts.rowid` so FTS5 seeks to
+    each of a few candidate articles). Values are always bound, never formatted in.
     """
+    if company_on not in ("a.id", "articles_fts.rowid"):
+        raise ValueError(f"company_on must be a.id or articles_fts.rowid, not {company_on!r}")
     clauses: list[str] = []
     params: list = []
     if text and filters.query and filters.query.strip():
@@ -166,7 +171,7 @@ def filter_clause(filters: SearchFilters, *, text: bool = True) -> tuple[str, li
     if filters.company:
         sub, sub_params = _company_ids_sql(filters.company, filters.include_subsidiaries)
         clauses.append(
-            "a.id IN (SELECT ac.article_id FROM article_companies ac "
+            f"{company_on} IN (SELECT ac.article_id FROM article_companies ac "
             f"WHERE ac.company_id IN ({sub}))"
         )
         params += sub_params
@@ -408,9 +413,12 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     if not isinstance(offset, int) or offset < 0:
         raise QueryError(f"offset must be 0 or more, not {offset!r}")
     has_text = bool(filters.query and filters.query.strip())
-    where, params = filter_clause(filters, text=False)
+    match = fts_query(filters.query) if has_text else None
+    company_on = "a.id"
+    if has_text and filters.company and _few_company_articles(db, filters, match):
+        company_on = "articles_fts.rowid"
+    where, params = filter_clause(filters, text=False, company_on=company_on)
     if has_text:
-        match = fts_query(filters.query)
         base = ("SELECT a.id AS id, bm25(articles_fts, 3.0, 1.0) AS score, "
                 "a.published AS published, "
                 "a.source AS source FROM articles_fts "
@@ -418,7 +426,6 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
                 f"WHERE articles_fts MATCH ? AND {where}")
         params = [match] + params
     else:
-        match = None
         base = ("SELECT a.id AS id, NULL AS score, a.published AS published, a.source AS source "
                 f"FROM articles a WHERE {where}")
     if sort == "relevance" and has_text:
@@ -469,6 +476,33 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     hits = _hits(db, hit_rows, match)
     return SearchResult(hits=tuple(hits), total=total, facets=facet_map, filters=filters,
                         sort=sort, limit=limit, offset=offset)
+
+
+# A seek into the FTS index for one article costs about as much as walking a
+# dozen entries of a match list; measured with benchmarks/search_bench.py.
+SEEK_COST = 12
+
+
+def _few_company_articles(db: sqlite_utils.Database, filters: SearchFilters, match: str) -> bool:
+    """True when the company names fewer articles than the text matches (over SEEK_COST).
+
+    Then FTS5 seeks to each of the company's articles instead of walking every
+    match, which keeps company searches flat as the database grows. Both counts
+    are cheap: FTS5 counts without ranking, and the company count stops early.
+    """
+    try:
+        n_match = db.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?",
+                             [match]).fetchone()[0]
+    except sqlite3.OperationalError:
+        return False  # the main query reports the malformed query
+    cap = n_match // SEEK_COST
+    if cap == 0:
+        return False
+    sub, sub_params = _company_ids_sql(filters.company, filters.include_subsidiaries)
+    n_company = db.execute(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM article_companies WHERE company_id IN ({sub}) "
+        "LIMIT ?)", sub_params + [cap]).fetchone()[0]
+    return n_company < cap
 
 
 def _neg(value: str | None) -> tuple:
