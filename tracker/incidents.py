@@ -1,0 +1,607 @@
+"""Incidents stage: near-duplicate copies, grouping articles into incidents, contested figures.
+
+Runs after storage, one article at a time (`on_article_stored`), so incidents grow
+as articles arrive:
+
+1. **Copies.** The body, without junk lines (navigation, bylines, copyright,
+   share buttons, syndication notes), is cut into word shingles; a datasketch
+   MinHash of them is stored with its LSH band keys (MinHashLSH chooses the
+   banding; the buckets live in SQLite so the index survives between runs).
+   Articles sharing a bucket are compared exactly: when most of the shorter
+   body's shingles appear in the other, the later one is a copy of the earliest
+   version. A syndication note ("(Reuters) -", "originally appeared in")
+   lowers the bar when it names the other article's source. Copies are never
+   independent sources.
+2. **Incidents.** An article joins the incident of its original when it is a
+   copy; otherwise the incident, within WINDOW_DAYS, whose parties (accused
+   first, then other companies involved) and allegation types match it, or
+   whose accuser and distinctive figures it shares. An article that reports an
+   allegation and matches none opens a new incident. When an article matches
+   two incidents equally well they are merged: the older id survives and the
+   other records `merged_into`.
+3. **Contested figures.** Per incident and unit, values further apart than 0.5%
+   given by different independent sources, where no source states both.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import re
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+import yaml
+
+from tracker import dates, store
+from tracker.errors import UsageError
+
+log = logging.getLogger("tracker.incidents")
+
+NUM_PERM = 128
+SHINGLE = 5  # words per shingle
+LSH_THRESHOLD = 0.3  # low on purpose: copies padded with junk have a low Jaccard
+MIN_SHINGLES = 20  # shorter bodies are never called copies (too little text to tell)
+COPY_CONTAINMENT = 0.8  # share of the shorter body's shingles found in the other
+SYNDICATED_CONTAINMENT = 0.6  # the same, when a syndication note names the other's source
+MIN_SIZE_RATIO = 0.3  # a brief quoting one paragraph of a long story is not a copy
+WINDOW_DAYS = 60
+FIGURE_TOLERANCE = 0.005
+REGULATOR_KINDS = ("regulator", "court", "government")
+STATUS_RANK = {"alleged": 0, "investigating": 1, "charged": 2, "settled": 3, "ruled": 4,
+               "fined": 5, "dismissed": 6}
+STATUS_EVENT = {"investigating": "probe", "charged": "charge", "settled": "settlement",
+                "ruled": "ruling", "fined": "fine", "dismissed": "dismissal"}
+RESPONSE_EVENT = {"denied": "denial", "disputed": "dispute", "admitted": "admission",
+                  "settled": "settlement", "investigating": "internal review"}
+# Name words too common to identify a party on their own ("Mobile" in "Northwind Mobile").
+GENERIC_WORDS = frozenset(
+    "ai group technologies technology labs lab systems system mobile health holdings global "
+    "international the of and us u s sas inc digital data software media networks network "
+    "bank capital partners company companies services solutions robotics semiconductor".split())
+
+# --- text: junk lines, syndication notes, shingles --------------------------------------------
+
+_JUNK_LINE = re.compile(
+    r"(copyright|©|all rights reserved|powered by|sitemap|subscribe|sign up|newsletter|"
+    r"share this|share on|follow us|read more|related (stories|articles|posts)|advertisement|"
+    r"click here|cookie|originally (appeared|published)|republished (with|by)|"
+    r"\bviews?:|comments?:|author:|source:|^time:|^by [A-Z])", re.I)
+_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'-]{0,60}?\((?P<agency>[A-Z][\w .&'-]{1,40})\)\s*[-–—]\s*")
+_NOTE = re.compile(
+    r"(?:originally (?:appeared|published) (?:in|on|at|by)|republished (?:with permission )?"
+    r"(?:from|by)|syndicated from|courtesy of)\s+(?:the\s+)?(?P<agency>[A-Z][\w.&'-]*"
+    r"(?:\s+[A-Z][\w.&'-]*){0,3})")
+
+
+def syndication_source(text: str | None) -> str | None:
+    """The agency a syndication note or wire dateline names ("(Reuters) -"), if any."""
+    head = (text or "")[:2000]
+    for line in head.splitlines()[:8]:
+        if m := _DATELINE.match(line.strip()):
+            return m.group("agency").strip()
+    if m := _NOTE.search(text or ""):
+        return m.group("agency").strip().rstrip(".")
+    return None
+
+
+def body_words(text: str | None) -> list[str]:
+    """The body's words, lower-cased, without junk lines and datelines."""
+    words: list[str] = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line or _JUNK_LINE.search(line):
+            continue
+        line = _DATELINE.sub("", line)
+        tokens = re.findall(r"[^\W_]+", line.lower())
+        if len(tokens) < 8:  # headings, bylines, navigation, captions
+            continue
+        words.extend(tokens)
+    return words
+
+
+def shingles(text: str | None) -> set[str]:
+    words = body_words(text)
+    return {" ".join(words[i:i + SHINGLE]) for i in range(max(0, len(words) - SHINGLE + 1))}
+
+
+def _lsh_params() -> tuple[int, int]:
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
+_BANDS: tuple[int, int] | None = None
+
+
+def _band_keys(hashvalues: np.ndarray) -> list[tuple[int, int]]:
+    global _BANDS
+    if _BANDS is None:
+        _BANDS = _lsh_params()
+    b, r = _BANDS
+    keys = []
+    for band in range(b):
+        chunk = hashvalues[band * r:(band + 1) * r].astype("<u8").tobytes()
+        keys.append((band, int.from_bytes(hashlib.blake2b(chunk, digest_size=7).digest(), "big")))
+    return keys
+
+
+def minhash(sh: set[str]):
+    from datasketch import MinHash
+
+    m = MinHash(num_perm=NUM_PERM)
+    m.update_batch([s.encode("utf-8") for s in sh])
+    return m
+
+
+def containment(a: set[str], b: set[str]) -> float:
+    """Share of the smaller set found in the other."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+# --- article facts ---------------------------------------------------------------------------
+
+
+def _day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _name_tokens(name: str) -> frozenset[str]:
+    return frozenset(store.fold_name(name).split())
+
+
+def names_match(a: str, b: str) -> bool:
+    """Same party: one name's words contain the other's ("Quantera" / "Quantera Robotics Inc.")."""
+    ta, tb = _name_tokens(a), _name_tokens(b)
+    if not ta or not tb:
+        return False
+    small, big = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+    return small <= big and bool(small - GENERIC_WORDS)
+
+
+def _overlap(xs, ys) -> list[str]:
+    return [x for x in xs if any(names_match(x, y) for y in ys)]
+
+
+@dataclass
+class ArticleFacts:
+    id: int
+    title: str
+    source: str
+    day: date | None  # publication day; None when unknown or implausible
+    order_key: tuple  # earliest-version ordering
+    core: list[str] = field(default_factory=list)  # parties the article is mainly about
+    parties: list[str] = field(default_factory=list)  # every company involved
+    accusers: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    figures: set[tuple[int, str]] = field(default_factory=set)
+    allegation: bool = False  # reports an allegation (or its title names an enforcement step)
+
+
+
+@functools.lru_cache(maxsize=1)
+def _title_cues() -> re.Pattern:
+    """Words that mark a headline as news of an allegation or enforcement step.
+
+    Taken from the NLP taxonomy (types, statuses past `alleged`, responses), so a
+    user's taxonomy additions count here too without a second list.
+    """
+    data = yaml.safe_load((Path(__file__).parent / "data" / "taxonomy.yaml").read_text("utf-8"))
+    cues: list[str] = []
+    for tid, spec in (data.get("types") or {}).items():
+        if tid != "other":
+            cues.extend(spec.get("cues") or ())
+    for name, spec in (data.get("statuses") or {}).items():
+        if name != "alleged":
+            cues.extend(spec.get("cues") or ())
+    for name, spec in (data.get("responses") or {}).items():
+        if name != "no_comment":
+            cues.extend(spec.get("cues") or ())
+    cues.extend(["accus*", "alleg*", "case", "probe*", "watchdog"])
+    parts = []
+    for cue in dict.fromkeys(c.lower() for c in cues if isinstance(c, str) and c.strip()):
+        body = re.escape(cue.rstrip("*")) + (r"\w*" if cue.endswith("*") else "")
+        parts.append(body)
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.I)
+
+
+def _rows(db, sql: str, params=()) -> list[dict]:
+    return store.rows(db.execute(sql, list(params)))
+
+
+def article_facts(db: sqlite_utils.Database, article_id: int) -> ArticleFacts | None:
+    """What incident grouping needs to know about one stored article."""
+    found = _rows(db, "SELECT id, title, source, published, fetched, date_flags FROM articles "
+                      "WHERE id = ?", [article_id])
+    if not found:
+        return None
+    row = found[0]
+    title = row["title"] or ""
+    day = _day(row["published"])
+    facts = ArticleFacts(id=row["id"], title=title, source=row["source"] or "",
+                         day=day, order_key=(_moment(row["published"], row["fetched"]), row["id"]))
+    allegations = _rows(db, "SELECT id, accuser_name, accuser_id, types, status FROM allegations "
+                            "WHERE article_id = ? ORDER BY start", [article_id])
+    parties = defaultdict(list)
+    for p in _rows(db, "SELECT ap.allegation_id, ap.role, c.name, c.kind FROM allegation_parties ap "
+                       "JOIN companies c ON c.id = ap.company_id JOIN allegations a "
+                       "ON a.id = ap.allegation_id WHERE a.article_id = ?", [article_id]):
+        parties[p["allegation_id"]].append(p)
+    kinds = {r["name"]: r["kind"] for r in _rows(
+        db, "SELECT c.name, c.kind FROM article_companies ac JOIN companies c ON c.id = ac.company_id "
+            "WHERE ac.article_id = ?", [article_id])}
+
+    def accused_of(a: dict) -> list[str]:
+        return [p["name"] for p in parties[a["id"]]
+                if p["role"] == "accused" and p["kind"] not in REGULATOR_KINDS]
+
+    lowered = title.lower()
+    title_words = set(re.findall(r"[^\W_]+", store.fold_name(title))) if title else set()
+    in_title = [n for n, k in kinds.items() if k not in REGULATOR_KINDS
+                and (store.fold_name(n) in lowered
+                     or (_name_tokens(n) - GENERIC_WORDS
+                         and _name_tokens(n) - GENERIC_WORDS <= title_words))]
+    with_accuser = [a for a in allegations if a["accuser_name"] and accused_of(a)]
+    titled = [a for a in with_accuser if _overlap(accused_of(a), in_title)
+              or any(names_match(n, t) for n in accused_of(a) for t in re.findall(r"[A-Z][\w-]+", title))]
+    chosen = titled or with_accuser or [a for a in allegations if accused_of(a)]
+    for a in chosen:
+        for name in accused_of(a):
+            if name not in facts.core:
+                facts.core.append(name)
+        for t in json.loads(a["types"] or "[]"):
+            if t != "other" and t not in facts.types:
+                facts.types.append(t)
+    if not facts.core:
+        facts.core = list(in_title)
+    for a in allegations:
+        if a["accuser_name"] and a["accuser_name"] not in facts.accusers:
+            facts.accusers.append(a["accuser_name"])
+        for p in parties[a["id"]]:
+            if p["kind"] not in REGULATOR_KINDS and p["name"] not in facts.parties:
+                facts.parties.append(p["name"])
+    for name in in_title:
+        if name not in facts.parties:
+            facts.parties.append(name)
+    for value, unit in db.execute("SELECT value, unit FROM figures WHERE article_id = ?",
+                                  [article_id]).fetchall():
+        # Small counts ("three labs", "14 customers") recur by chance; large ones identify.
+        if value is not None and unit and value >= 1000:
+            facts.figures.add((round(value), unit))
+    facts.allegation = bool(allegations) or bool(_title_cues().search(title))
+    return facts
+
+
+# --- copies ----------------------------------------------------------------------------------
+
+
+def copy_root(db: sqlite_utils.Database, article_id: int) -> int:
+    """The earliest version of an article (itself when it is not a copy)."""
+    seen = set()
+    while article_id not in seen:
+        seen.add(article_id)
+        row = db.execute("SELECT copy_of FROM article_copies WHERE article_id = ?",
+                         [article_id]).fetchone()
+        if not row:
+            return article_id
+        article_id = row[0]
+    return article_id
+
+
+def _moment(published: str | None, fetched: str | None) -> str:
+    """Sortable UTC-ish instant; a bare date counts as the end of its day, because a
+    timestamped wire story and a date-only reprint of the same day are, in that order."""
+    for value in (published, fetched):
+        if _day(value):
+            return value[:19] if len(value) > 10 else value[:10] + "T23:59:59"
+    return "9999-12-31T23:59:59"
+
+
+def _order_key(db, article_id: int) -> tuple:
+    row = db.execute("SELECT published, fetched FROM articles WHERE id = ?", [article_id]).fetchone()
+    return (_moment(*row) if row else "9999", article_id)
+
+
+def _detect_copy(db, article_id: int, text: str, source: str | None) -> int | None:
+    """Store the article's signature; link it to the earliest version it copies. Returns that."""
+    sh = shingles(text)
+    synd = syndication_source(text)
+    if len(sh) < MIN_SHINGLES:
+        db.execute("INSERT OR REPLACE INTO article_signatures VALUES (?, NULL, ?, ?, ?)",
+                   [article_id, len(sh), synd, store.now_iso()])
+        return None
+    m = minhash(sh)
+    keys = _band_keys(m.hashvalues)
+    candidates: set[int] = set()
+    for band, key in keys:
+        candidates.update(r[0] for r in db.execute(
+            "SELECT article_id FROM article_bands WHERE band = ? AND key = ?", [band, key]))
+    candidates.discard(article_id)
+    best: tuple[float, int, str] | None = None
+    for cid in sorted(candidates):
+        row = db.execute("SELECT text, source FROM articles WHERE id = ?", [cid]).fetchone()
+        if not row:
+            continue
+        other = shingles(row[0])
+        if not other or min(len(sh), len(other)) / max(len(sh), len(other)) < MIN_SIZE_RATIO:
+            continue
+        sim = containment(sh, other)
+        named = bool(synd and row[1] and names_match(synd, row[1]))
+        if sim >= (SYNDICATED_CONTAINMENT if named else COPY_CONTAINMENT) and (
+                best is None or sim > best[0]):
+            best = (sim, cid, "syndication" if named and sim < COPY_CONTAINMENT else "minhash")
+    db.execute("INSERT OR REPLACE INTO article_signatures VALUES (?, ?, ?, ?, ?)",
+               [article_id, m.hashvalues.astype("<u8").tobytes(), len(sh), synd, store.now_iso()])
+    db.conn.executemany("INSERT OR IGNORE INTO article_bands (band, key, article_id) VALUES (?, ?, ?)",
+                   [(band, key, article_id) for band, key in keys])
+    if best is None:
+        return None
+    sim, cid, method = best
+    root = copy_root(db, cid)
+    if _order_key(db, article_id) < _order_key(db, root):
+        # The new article is older than the version we had: it becomes the original.
+        db.execute("UPDATE article_copies SET copy_of = ? WHERE copy_of = ?", [article_id, root])
+        db.execute("INSERT OR REPLACE INTO article_copies VALUES (?, ?, ?, ?)",
+                   [root, article_id, round(sim, 4), method])
+    else:
+        db.execute("INSERT OR REPLACE INTO article_copies VALUES (?, ?, ?, ?)",
+                   [article_id, root, round(sim, 4), method])
+    return root
+
+
+# --- incidents -------------------------------------------------------------------------------
+
+
+def resolve(db: sqlite_utils.Database, incident_id: int) -> int | None:
+    """The surviving id of an incident (following merges), or None when there is none."""
+    seen = set()
+    current = incident_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        row = db.execute("SELECT merged_into FROM incidents WHERE id = ?", [current]).fetchone()
+        if row is None:
+            return None
+        if row[0] is None:
+            return current
+        current = row[0]
+    return current
+
+
+def incident_of(db: sqlite_utils.Database, article_id: int) -> int | None:
+    row = db.execute("SELECT incident_id FROM incident_articles WHERE article_id = ?",
+                     [article_id]).fetchone()
+    return resolve(db, row[0]) if row else None
+
+
+def _score(a: ArticleFacts, feats: dict) -> tuple[int, bool]:
+    """(score, strong) of an article against an incident's features; score 0 = no match."""
+    ta, ti = set(a.types), set(feats.get("types", ()))
+    if ta and ti and not ta & ti:
+        return 0, False
+    shared_type = bool(ta & ti)
+    core_hit = _overlap(a.core, feats.get("core", ()))
+    any_hit = _overlap(a.core + a.parties, list(feats.get("core", ())) + list(feats.get("parties", ())))
+    figs = a.figures & {tuple(f) for f in feats.get("figures", ())}
+    accuser = _overlap(a.accusers, feats.get("accusers", ()))
+    if core_hit:
+        score = 6 + len(core_hit)
+    elif any_hit and (shared_type or figs or not ta):
+        score = 3
+    elif accuser and figs and shared_type:
+        score = 2
+    else:
+        return 0, False
+    return score + 2 * shared_type + min(len(figs), 3), bool(core_hit) and shared_type
+
+
+def _in_window(day: date | None, first: str | None, last: str | None) -> bool:
+    if day is None or not first or not last:
+        return True
+    window = timedelta(days=WINDOW_DAYS)
+    return date.fromisoformat(first) - window <= day <= date.fromisoformat(last) + window
+
+
+def _cluster(db, article_id: int) -> list[int]:
+    root = copy_root(db, article_id)
+    return [root] + [r[0] for r in db.execute(
+        "SELECT article_id FROM article_copies WHERE copy_of = ?", [root])]
+
+
+def _add(db, incident_id: int, article_ids, reason: str) -> None:
+    now = store.now_iso()
+    for aid in article_ids:
+        db.execute("INSERT OR IGNORE INTO incident_articles VALUES (?, ?, ?, ?)",
+                   [incident_id, aid, reason, now])
+
+
+def _assign(db, article_id: int, related: int | None) -> int | None:
+    if (existing := incident_of(db, article_id)) is not None:
+        return existing
+    if related is not None and (inc := incident_of(db, related)) is not None:
+        _add(db, inc, [article_id], "copy")
+        refresh(db, inc)
+        return inc
+    facts = article_facts(db, article_id)
+    if facts is None or not facts.allegation or not (facts.core or facts.parties):
+        return None
+    scored = []
+    for row in _rows(db, "SELECT id, first_seen, last_seen, features FROM incidents "
+                         "WHERE merged_into IS NULL"):
+        if not _in_window(facts.day, row["first_seen"], row["last_seen"]):
+            continue
+        score, strong = _score(facts, json.loads(row["features"] or "{}"))
+        if score:
+            scored.append((score, strong, row["id"]))
+    members = [a for a in _cluster(db, article_id) if incident_of(db, a) is None]
+    if not scored:
+        if not facts.core:
+            return None
+        now = store.now_iso()
+        inc = db.execute("INSERT INTO incidents (title, created, updated) VALUES (?, ?, ?)",
+                         [facts.title or f"article {article_id}", now, now]).lastrowid
+        _add(db, inc, [article_id], "first")
+        _add(db, inc, [a for a in members if a != article_id], "copy")
+        refresh(db, inc)
+        return inc
+    scored.sort(key=lambda s: (-s[0], s[2]))
+    best = scored[0][2]
+    strong = sorted(i for _, is_strong, i in scored if is_strong)
+    _add(db, best, [article_id], "parties" if scored[0][0] >= 3 else "figures")
+    _add(db, best, [a for a in members if a != article_id], "copy")
+    if len(strong) > 1 and best in strong:
+        # The article ties two incidents together: the oldest id survives.
+        keep = strong[0]
+        for other in strong[1:]:
+            _merge(db, keep, other)
+        best = keep
+    refresh(db, best)
+    return best
+
+
+def _source_key(source: str | None, syndicated: str | None) -> str:
+    return store.fold_name(syndicated or source or "unknown")
+
+
+def refresh(db: sqlite_utils.Database, incident_id: int) -> None:
+    """Recompute an incident's title, dates, counts, status and matching features."""
+    ids = [r[0] for r in db.execute("SELECT article_id FROM incident_articles WHERE incident_id = ?",
+                                    [incident_id])]
+    copies = {r[0] for r in db.execute(
+        f"SELECT article_id FROM article_copies WHERE article_id IN ({','.join('?' * len(ids))})",
+        ids)} if ids else set()
+    facts = [f for f in (article_facts(db, a) for a in ids) if f is not None]
+    if not facts:
+        return
+    originals = [f for f in facts if f.id not in copies] or facts
+    core_count: dict[str, int] = defaultdict(int)
+    feats: dict = {"core": [], "parties": [], "accusers": [], "types": [], "figures": []}
+    for f in facts:
+        for n in f.core:
+            core_count[n] += 1
+        for key in ("parties", "accusers", "types"):
+            for v in getattr(f, key):
+                if v not in feats[key]:
+                    feats[key].append(v)
+        for fig in f.figures:
+            if list(fig) not in feats["figures"]:
+                feats["figures"].append(list(fig))
+    feats["core"] = sorted(core_count, key=lambda n: (-core_count[n], n))
+    first = min(originals, key=lambda f: f.order_key)
+    days = sorted(f.day for f in facts if f.day) or sorted(
+        d for d in (_day(f.order_key[0]) for f in facts) if d and d != date(9999, 12, 31))
+    synd = dict(db.execute(
+        f"SELECT article_id, syndicated_from FROM article_signatures WHERE article_id IN "
+        f"({','.join('?' * len(ids))})", ids).fetchall())
+    sources = {_source_key(f.source, synd.get(f.id)) for f in originals}
+    status = None
+    for (st,) in db.execute(
+            f"SELECT status FROM allegations WHERE article_id IN ({','.join('?' * len(ids))})", ids):
+        if st in STATUS_RANK and (status is None or STATUS_RANK[st] > STATUS_RANK[status]):
+            status = st
+    names: list[str] = []
+    for n in feats["core"]:
+        if not any(names_match(n, m) for m in names):
+            names.append(n)
+    label = ", ".join(names[:3]) + (": " + ", ".join(feats["types"][:2]) if feats["types"] else "")
+    db.execute("UPDATE incidents SET title = ?, label = ?, status = ?, first_seen = ?, last_seen = ?, "
+               "article_count = ?, source_count = ?, features = ?, updated = ? WHERE id = ?",
+               [first.title or f"article {first.id}", label, status,
+                days[0].isoformat() if days else None, days[-1].isoformat() if days else None,
+                len(ids), len(sources), json.dumps(feats), store.now_iso(), incident_id])
+
+
+def _merge(db, keep: int, other: int) -> None:
+    db.execute("UPDATE incident_articles SET incident_id = ? WHERE incident_id = ?", [keep, other])
+    db.execute("UPDATE incidents SET merged_into = ? WHERE merged_into = ?", [keep, other])
+    db.execute("UPDATE incidents SET merged_into = ?, article_count = 0, source_count = 0, "
+               "updated = ? WHERE id = ?", [keep, store.now_iso(), other])
+
+
+def merge_incidents(db: sqlite_utils.Database, keep_id: int, other_id: int) -> int:
+    """Merge incident `other_id` into `keep_id`; the other records merged_into. Returns keep's id."""
+    keep, other = resolve(db, keep_id), resolve(db, other_id)
+    if keep is None or other is None:
+        missing = keep_id if keep is None else other_id
+        raise UsageError(f"no incident {missing}: list them with `tracker incidents`")
+    if keep == other:
+        return keep
+    with db.conn:
+        _merge(db, keep, other)
+        refresh(db, keep)
+    return keep
+
+
+# --- the hook the pipeline calls -------------------------------------------------------------
+
+
+def _date_choice(db, row: dict) -> None:
+    try:
+        candidates = [tuple(c) for c in json.loads(row["date_candidates"] or "[]")
+                      if isinstance(c, list | tuple) and len(c) == 2]
+    except (ValueError, TypeError):
+        candidates = []
+    if row["published"] and row["published"] not in {c[1] for c in candidates}:
+        candidates.append(("stored", row["published"]))
+    if not candidates:
+        return
+    names = [r[0] for r in db.execute(
+        "SELECT c.name FROM article_companies ac JOIN companies c ON c.id = ac.company_id "
+        "WHERE ac.article_id = ?", [row["id"]])]
+    chosen = dates.choose_published(candidates, fetched=row["fetched"],
+                                    text=f"{row['title'] or ''}\n\n{row['text'] or ''}",
+                                    entities=names)
+    flags = list(chosen.flags) + [f"{s}={v}: {why}" for s, v, why in chosen.rejected]
+    db.execute("UPDATE articles SET published = ?, date_source = ?, date_flags = ? WHERE id = ?",
+               [chosen.value, chosen.source, json.dumps(flags), row["id"]])
+
+
+def process_article(db: sqlite_utils.Database, article_id: int) -> int | None:
+    """Date check, copy detection and incident assignment for one stored article.
+
+    Returns the incident id (or None). Idempotent: an article already processed
+    is left as it is. Raises on database errors; `on_article_stored` does not.
+    """
+    if db.execute("SELECT 1 FROM article_signatures WHERE article_id = ?", [article_id]).fetchone():
+        return incident_of(db, article_id)
+    found = _rows(db, "SELECT id, title, text, source, published, fetched, date_candidates "
+                      "FROM articles WHERE id = ?", [article_id])
+    if not found:
+        return None
+    row = found[0]
+    with db.conn:
+        _date_choice(db, row)
+        related = _detect_copy(db, article_id, row["text"] or "", row["source"])
+        return _assign(db, article_id, related)
+
+
+def on_article_stored(db: sqlite_utils.Database, article_id: int) -> None:
+    """Pipeline hook: call after `store.save_article` created an article. Never raises."""
+    try:
+        process_article(db, article_id)
+    except Exception as exc:  # grouping is an extra: it must never lose the run an article
+        log.warning("incidents: article %s not grouped: %s", article_id, exc)
+
+
+def rebuild(db: sqlite_utils.Database) -> int:
+    """Process every stored article not processed yet, oldest first; returns how many."""
+    todo = [r[0] for r in db.execute(
+        "SELECT a.id FROM articles a LEFT JOIN article_signatures s ON s.article_id = a.id "
+        "WHERE s.article_id IS NULL ORDER BY COALESCE(a.published, a.fetched), a.id")]
+    for aid in todo:
+        on_article_stored(db, aid)
+    return len(todo)
