@@ -263,6 +263,7 @@ def test_cli_help_has_example():
 def test_company_seek_path_gives_same_results(db, monkeypatch):
     import tracker.search as search_mod
 
+    assert not search_mod._few_company_articles(db, SearchFilters(company="Aliyun"), "clou*")
     filters = SearchFilters(query="cloud OR breach OR security", company="Aliyun",
                             include_subsidiaries=True)
     # 26 matches, 1 company article: FTS5 seeks to the company's articles.
