@@ -398,7 +398,9 @@ class NewsSite:
 def serve_in_process(articles: int, feeds: int, **kw):
     """Start a NewsSite in a forked process (its work never competes for this one's GIL).
 
-    Returns (feed URLs, stop function). Call before loading anything heavy.
+    Returns (feed URLs, control, stop): control("etags-off") makes feeds ignore
+    If-None-Match, control("requests") returns the request count. Call before
+    loading anything heavy.
     """
     import multiprocessing
 
@@ -408,12 +410,27 @@ def serve_in_process(articles: int, feeds: int, **kw):
     def main() -> None:
         site = NewsSite(articles, feeds, **kw).start()
         child.send(site.feed_urls())
-        child.recv()  # any message (or the pipe closing) ends the server
+        while True:
+            try:
+                msg = child.recv()
+            except EOFError:
+                break
+            if msg == "etags-off":  # later feed requests get 200 and the full body
+                site.etags = False
+                child.send("ok")
+            elif msg == "requests":
+                child.send(site.requests)
+            else:
+                break
         site.stop()
 
     proc = ctx.Process(target=main, daemon=True)
     proc.start()
     urls = parent.recv()
+
+    def control(msg: str):
+        parent.send(msg)
+        return parent.recv()
 
     def stop() -> None:
         try:
@@ -424,7 +441,7 @@ def serve_in_process(articles: int, feeds: int, **kw):
         if proc.is_alive():
             proc.terminate()
 
-    return urls, stop
+    return urls, control, stop
 
 
 def write_feeds_yaml(path: Path, feed_urls: list[str], **settings) -> Path:
