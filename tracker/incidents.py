@@ -501,6 +501,9 @@ def refresh(db: sqlite_utils.Database, incident_id: int) -> None:
             if list(fig) not in feats["figures"]:
                 feats["figures"].append(list(fig))
     feats["core"] = sorted(core_count, key=lambda n: (-core_count[n], n))
+    # The parties most articles are about; a name one article's NLP got wrong stays out.
+    top = max(core_count.values(), default=0)
+    feats["main"] = [n for n in feats["core"] if core_count[n] * 2 >= top]
     first = min(originals, key=lambda f: f.order_key)
     days = sorted(f.day for f in facts if f.day) or sorted(
         d for d in (_day(f.order_key[0]) for f in facts) if d and d != date(9999, 12, 31))
@@ -605,3 +608,171 @@ def rebuild(db: sqlite_utils.Database) -> int:
     for aid in todo:
         on_article_stored(db, aid)
     return len(todo)
+
+
+# --- reading incidents -----------------------------------------------------------------------
+
+
+def _placeholders(ids) -> str:
+    return ",".join("?" * len(ids))
+
+
+def incident_articles(db: sqlite_utils.Database, incident_id: int) -> list[dict]:
+    """The incident's articles, oldest first, each with its copy link and independence."""
+    found = _rows(
+        db, "SELECT a.id, a.url, a.title, a.source, a.published, a.fetched, a.date_flags, "
+            "ia.reason, c.copy_of, c.similarity, s.syndicated_from FROM incident_articles ia "
+            "JOIN articles a ON a.id = ia.article_id "
+            "LEFT JOIN article_copies c ON c.article_id = a.id "
+            "LEFT JOIN article_signatures s ON s.article_id = a.id WHERE ia.incident_id = ?",
+        [incident_id])
+    for r in found:
+        r["independent"] = r["copy_of"] is None
+        r["date_flags"] = json.loads(r["date_flags"] or "[]")
+        r["source_key"] = _source_key(r["source"], r["syndicated_from"])
+    found.sort(key=lambda r: (_moment(r["published"], r["fetched"]), r["id"]))
+    return found
+
+
+def timeline(db: sqlite_utils.Database, incident_id: int) -> list[dict]:
+    """Developments in date order: first report, then probes, charges, fines, settlements,
+    denials and admissions, each the first time an article reports it for a party."""
+    arts = incident_articles(db, incident_id)
+    if not arts:
+        return []
+    feats = json.loads((db.execute("SELECT features FROM incidents WHERE id = ?",
+                                   [incident_id]).fetchone() or ["{}"])[0] or "{}")
+    core = feats.get("main") or feats.get("core", [])
+    first = next((a for a in arts if a["independent"]), arts[0])
+    events = [{"date": (first["published"] or first["fetched"] or "")[:10], "event": "first report",
+               "party": None, "article_id": first["id"], "source": first["source"],
+               "evidence": first["title"]}]
+    seen = set()
+    ids = [a["id"] for a in arts]
+    by_id = {a["id"]: a for a in arts}
+    for a in _rows(db, f"SELECT a.id, a.article_id, a.status, a.evidence, a.start, "
+                       f"(SELECT group_concat(c.name, '|') FROM allegation_parties ap JOIN companies c "
+                       f"ON c.id = ap.company_id WHERE ap.allegation_id = a.id AND ap.role = 'accused') "
+                       f"AS accused FROM allegations a WHERE a.article_id IN ({_placeholders(ids)}) "
+                       f"ORDER BY a.start", ids):
+        event = STATUS_EVENT.get(a["status"])
+        accused = [n for n in (a["accused"] or "").split("|") if n]
+        if not event or (core and accused and not _overlap(accused, core)):
+            continue
+        party = next((n for n in accused if _overlap([n], core)), accused[0] if accused else None)
+        events.append({"article_id": a["article_id"], "event": event, "party": party,
+                       "evidence": a["evidence"]})
+    for r in _rows(db, f"SELECT article_id, company_name, response, evidence FROM responses "
+                       f"WHERE article_id IN ({_placeholders(ids)})", ids):
+        event = RESPONSE_EVENT.get(r["response"])
+        if event and (not core or _overlap([r["company_name"]], core)):
+            events.append({"article_id": r["article_id"], "event": event,
+                           "party": r["company_name"], "evidence": r["evidence"]})
+    out = [events[0]]
+    for e in events[1:]:
+        art = by_id[e["article_id"]]
+        e["date"] = (art["published"] or art["fetched"] or "")[:10]
+        e["source"] = art["source"]
+        key = (e["event"], store.fold_name(e["party"] or ""))
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    out[1:] = sorted(out[1:], key=lambda e: (e["date"], e["article_id"]))
+    return out
+
+
+def contested_figures(db: sqlite_utils.Database, incident_id: int) -> list[dict]:
+    """Figures of one unit on which independent sources disagree, each value with its sources.
+
+    Each article's headline figure per unit counts: the first one it gives that is
+    tied to the incident's allegation (or to none), since later figures of the same
+    unit usually measure something else (an earlier fine, one campaign of several).
+    Values within 0.5% of each other are one value; copies are left out.
+    """
+    resolved = resolve(db, incident_id)
+    if resolved is None:
+        raise UsageError(f"no incident {incident_id}: list them with `tracker incidents`")
+    arts = [a for a in incident_articles(db, resolved) if a["independent"]]
+    if not arts:
+        return []
+    feats = json.loads(db.execute("SELECT features FROM incidents WHERE id = ?",
+                                  [resolved]).fetchone()[0] or "{}")
+    core = feats.get("core", [])
+    by_id = {a["id"]: a for a in arts}
+    ids = list(by_id)
+    off_topic: set[int] = set()
+    for aid, names in db.execute(
+            f"SELECT a.id, group_concat(c.name, '|') FROM allegations a JOIN allegation_parties ap "
+            f"ON ap.allegation_id = a.id AND ap.role = 'accused' JOIN companies c "
+            f"ON c.id = ap.company_id WHERE a.article_id IN ({_placeholders(ids)}) GROUP BY a.id",
+            ids).fetchall():
+        if core and not _overlap((names or "").split("|"), core):
+            off_topic.add(aid)
+    headline: dict[tuple[int, str], dict] = {}
+    for fig in _rows(db, f"SELECT article_id, allegation_id, value, unit, text FROM figures "
+                         f"WHERE article_id IN ({_placeholders(ids)}) ORDER BY article_id, start, id",
+                     ids):
+        if fig["allegation_id"] in off_topic:
+            continue
+        headline.setdefault((fig["article_id"], fig["unit"]), fig)
+    per_unit: dict[str, list[dict]] = defaultdict(list)
+    for (aid, unit), fig in headline.items():
+        values = per_unit[unit]
+        for v in values:
+            if abs(v["value"] - fig["value"]) <= FIGURE_TOLERANCE * max(abs(v["value"]), 1e-9):
+                break
+        else:
+            v = {"value": fig["value"], "sources": set(), "articles": set(), "texts": []}
+            values.append(v)
+        v["sources"].add(by_id[aid]["source_key"])
+        v["articles"].add(aid)
+        if fig["text"] and fig["text"] not in v["texts"]:
+            v["texts"].append(fig["text"])
+    out = []
+    for unit, values in sorted(per_unit.items()):
+        if len(values) < 2 or len(set().union(*(v["sources"] for v in values))) < 2:
+            continue
+        values.sort(key=lambda v: v["value"])
+        out.append({"unit": unit, "values": [
+            {"value": int(v["value"]) if float(v["value"]).is_integer() else v["value"],
+             "sources": sorted(v["sources"]), "articles": sorted(v["articles"]),
+             "texts": v["texts"][:3]} for v in values]})
+    return out
+
+
+def get_incident(db: sqlite_utils.Database, incident_id: int) -> dict:
+    """One incident with its articles, timeline and contested figures; follows merges."""
+    resolved = resolve(db, incident_id)
+    if resolved is None:
+        raise UsageError(f"no incident {incident_id}: list them with `tracker incidents`")
+    row = _rows(db, "SELECT * FROM incidents WHERE id = ?", [resolved])[0]
+    features = json.loads(row.pop("features") or "{}")
+    row["accused"] = features.get("core", [])
+    row["types"] = features.get("types", [])
+    row["requested_id"] = incident_id
+    row["merged_from"] = [r[0] for r in db.execute(
+        "SELECT id FROM incidents WHERE merged_into = ? ORDER BY id", [resolved])]
+    row["articles"] = incident_articles(db, resolved)
+    row["timeline"] = timeline(db, resolved)
+    row["contested_figures"] = contested_figures(db, resolved)
+    return row
+
+
+def list_incidents(db: sqlite_utils.Database, *, company: str | None = None,
+                   since: str | None = None, limit: int = 50) -> list[dict]:
+    """Live (not merged) incidents, most recently seen first; `company` matches an accused party."""
+    found = _rows(db, "SELECT id, title, label, status, first_seen, last_seen, article_count, "
+                      "source_count, features FROM incidents WHERE merged_into IS NULL "
+                      "AND (? IS NULL OR last_seen >= ?) ORDER BY last_seen DESC, id DESC",
+                  [since, since])
+    out = []
+    for r in found:
+        feats = json.loads(r.pop("features") or "{}")
+        r["accused"] = feats.get("core", [])
+        r["types"] = feats.get("types", [])
+        if company and not _overlap([company], r["accused"] + feats.get("parties", [])):
+            continue
+        out.append(r)
+        if len(out) >= limit:
+            break
+    return out
