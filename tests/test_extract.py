@@ -358,3 +358,18 @@ def test_json_ld_teaser_does_not_replace_a_full_page_body(news):
         '"inLanguage": "en"}', '"inLanguage": "en", "articleBody": "The national data '
         'protection authority on Tuesday fined Northwind Cloud..."}')
     assert extract_body(html) == news.text
+
+
+def test_text_in_another_language_than_the_template_declares():
+    html = ('<html lang="en"><body><article><p>Die Datenschutzbehörde hat gegen das Unternehmen '
+            "ein Bußgeld in Höhe von 2 Millionen Euro verhängt, weil es die Daten seiner Kunden "
+            "ohne Einwilligung an Werbepartner weitergegeben haben soll. Das Unternehmen will "
+            "gegen den Bescheid vorgehen und bestreitet die Vorwürfe.</p></article></body></html>")
+    assert extract_article(html, "https://x.example/a").language == "de"
+    english = html.replace('lang="en"', 'lang="en-US"')
+    assert extract_article(english.replace("Die Datenschutzbehörde", "Die Behörde"),
+                           "https://x.example/a").language == "de"
+    plain = ('<html lang="de"><body><p>The company said that it was not aware of the '
+             "complaint and that it would respond to the regulator in due course, adding "
+             "that it had always complied with the law.</p></body></html>")
+    assert extract_article(plain, "https://x.example/b").language == "en"

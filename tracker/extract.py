@@ -687,12 +687,30 @@ def guess_language(text: str) -> str | None:
     script, n = max(counts.items(), key=lambda kv: kv[1])
     if n > 0.4 * len(letters):
         return script
-    words = [w.lower() for w in _WORDS.findall(sample)]
-    if len(words) < 5:
+    scores = _stopword_shares(sample)
+    if not scores:
         return None
-    scores = {lang: sum(w in stop for w in words) / len(words) for lang, stop in _STOPSETS.items()}
     lang, share = max(scores.items(), key=lambda kv: kv[1])
     return lang if share >= 0.1 else None
+
+
+def _stopword_shares(text: str) -> dict[str, float]:
+    words = [w.lower() for w in _WORDS.findall(text[:5000])]
+    if len(words) < 5:
+        return {}
+    return {lang: sum(w in stop for w in words) / len(words) for lang, stop in _STOPSETS.items()}
+
+
+def _language(declared: str | None, text: str) -> str | None:
+    """The declared language unless the text plainly is another one (templates lie)."""
+    guess = guess_language(text)
+    if declared is None:
+        return guess
+    if guess and guess != declared and declared in _STOPSETS and guess in _STOPSETS:
+        shares = _stopword_shares(text)
+        if shares[guess] >= 0.15 and shares[declared] < 0.05:
+            return guess
+    return declared
 
 
 # --- the article -----------------------------------------------------------------------------
@@ -764,9 +782,8 @@ def extract_article(html: str | bytes | None, url: str, *, fallback_title: str |
     site_name = (meta.first("og:site_name", "application-name") or meta.publisher
                  or (doc.sitename if doc is not None else None))
 
-    language = (_language_code(meta.html_lang) or _language_code(_clean_value(
-        art.get("inLanguage"))) or _language_code(meta.first(*_LANG_META))
-        or guess_language(body))
+    language = _language(_language_code(meta.html_lang) or _language_code(_clean_value(
+        art.get("inLanguage"))) or _language_code(meta.first(*_LANG_META)), body)
 
     return ExtractedArticle(
         url=url,
