@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
@@ -311,16 +310,17 @@ def demo_cmd(db_path, keep_serving):
 
 
 def _demo_sample_search(db: str) -> None:
+    from tracker.search import SearchFilters, search
+
     conn = store.open_db(db, readonly=True)
     s = store.stats(conn)
     click.echo(f"\nThe database now holds {s['articles']} articles, {s['companies']} "
                f"organisations and {s['allegations']} allegations.")
     query = "accounts"
-    hits = store.rows(conn.execute(
-        "SELECT a.title, a.source, a.published FROM articles_fts f JOIN articles a "
-        "ON a.id = f.rowid WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts) LIMIT 5",
-        [query]))
-    click.echo(f'Sample search for "{query}":')
-    for h in hits:
-        click.echo(f"  - {truncate(h['title'], 70)} ({h['source']}, {(h['published'] or '')[:10]})")
-    click.echo('Try: tracker search "distillation" --db ' + json.dumps(db)[1:-1])
+    result = search(conn, SearchFilters(query=query), limit=5, facets=False)
+    click.echo(f'Sample search for "{query}" ({result.total} articles):')
+    for hit in result.hits:
+        click.echo(f"  - {truncate(hit.title, 70)} ({hit.source}, {(hit.published or '')[:10]})")
+        for line in hit.allegations[:1]:
+            click.echo(f"      {truncate(line, 90)}")
+    click.echo(f'Try: tracker search "distillation" --db {db}   or   tracker serve --db {db}')
