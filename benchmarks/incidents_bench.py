@@ -29,7 +29,14 @@ sys.path.insert(0, str(ROOT))
 
 from tracker import incidents, store  # noqa: E402
 from tracker.records import (  # noqa: E402
-    Allegation, Analysis, Entity, ExtractedArticle, Figure, Mention, Response)
+    Allegation,
+    Analysis,
+    Entity,
+    ExtractedArticle,
+    Figure,
+    Mention,
+    Response,
+)
 
 LABELLED = ROOT / "tests" / "data" / "incident_groups.jsonl"
 DEMO = ROOT / "tracker" / "demo"

@@ -30,7 +30,6 @@ import hashlib
 import json
 import logging
 import re
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -74,7 +73,7 @@ _JUNK_LINE = re.compile(
     r"share this|share on|follow us|read more|related (stories|articles|posts)|advertisement|"
     r"click here|cookie|originally (appeared|published)|republished (with|by)|"
     r"\bviews?:|comments?:|author:|source:|^time:|^by [A-Z])", re.I)
-_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'-]{0,60}?\((?P<agency>[A-Z][\w .&'-]{1,40})\)\s*[-–—]\s*")
+_DATELINE = re.compile(r"^[A-Z][\w .,'-]{0,60}?\((?P<agency>[A-Z][\w .&'-]{1,40})\)\s*[-–—]\s*")
 _NOTE = re.compile(
     r"(?:originally (?:appeared|published) (?:in|on|at|by)|republished (?:with permission )?"
     r"(?:from|by)|syndicated from|courtesy of)\s+(?:the\s+)?(?P<agency>[A-Z][\w.&'-]*"
@@ -709,15 +708,18 @@ def contested_figures(db: sqlite_utils.Database, incident_id: int) -> list[dict]
         if core and not _overlap((names or "").split("|"), core):
             off_topic.add(aid)
     headline: dict[tuple[int, str], dict] = {}
-    for fig in _rows(db, f"SELECT article_id, allegation_id, value, unit, text FROM figures "
-                         f"WHERE article_id IN ({_placeholders(ids)}) ORDER BY article_id, start, id",
-                     ids):
+    # A fine and a later settlement are different amounts, not a disagreement: figures
+    # are compared only within the stage (status) of the allegation they belong to.
+    for fig in _rows(db, f"SELECT f.article_id, f.allegation_id, f.value, f.unit, f.text, "
+                         f"a.status FROM figures f LEFT JOIN allegations a ON a.id = f.allegation_id "
+                         f"WHERE f.article_id IN ({_placeholders(ids)}) "
+                         f"ORDER BY f.article_id, f.start, f.id", ids):
         if fig["allegation_id"] in off_topic:
             continue
-        headline.setdefault((fig["article_id"], fig["unit"]), fig)
-    per_unit: dict[str, list[dict]] = defaultdict(list)
-    for (aid, unit), fig in headline.items():
-        values = per_unit[unit]
+        headline.setdefault((fig["article_id"], fig["unit"], fig["status"]), fig)
+    per_unit: dict[tuple, list[dict]] = defaultdict(list)
+    for (aid, unit, status), fig in headline.items():
+        values = per_unit[(unit, status)]
         for v in values:
             if abs(v["value"] - fig["value"]) <= FIGURE_TOLERANCE * max(abs(v["value"]), 1e-9):
                 break
@@ -729,11 +731,11 @@ def contested_figures(db: sqlite_utils.Database, incident_id: int) -> list[dict]
         if fig["text"] and fig["text"] not in v["texts"]:
             v["texts"].append(fig["text"])
     out = []
-    for unit, values in sorted(per_unit.items()):
+    for (unit, status), values in sorted(per_unit.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         if len(values) < 2 or len(set().union(*(v["sources"] for v in values))) < 2:
             continue
         values.sort(key=lambda v: v["value"])
-        out.append({"unit": unit, "values": [
+        out.append({"unit": unit, "status": status, "values": [
             {"value": int(v["value"]) if float(v["value"]).is_integer() else v["value"],
              "sources": sorted(v["sources"]), "articles": sorted(v["articles"]),
              "texts": v["texts"][:3]} for v in values]})
