@@ -61,16 +61,41 @@ def analysis_from_record(rec: dict) -> Analysis:
             entity(a["accuser"], a.get("accuser_kind", "company"))
         for name in a["accused"]:
             entity(name)
-        allegations.append(Allegation(accuser=a.get("accuser"), accused=tuple(a["accused"]),
-                                      types=tuple(a["types"]), status=a.get("status", "alleged"),
-                                      evidence=a.get("evidence", ""), start=0, end=0))
-    figures = tuple(Figure(value=float(v), unit=u, qualifier=None, text=f"{v} {u}", start=0, end=0,
-                           allegation=0 if allegations else None)
-                    for v, u in rec.get("figures", ()))
-    responses = tuple(Response(company=c, response=r, evidence="", start=0, end=0)
-                      for c, r in rec.get("responses", ()))
-    return Analysis(text=text, entities=tuple(entities.values()), allegations=tuple(allegations),
-                    figures=figures, responses=responses, extractor_version="bench")
+        allegations.append(
+            Allegation(
+                accuser=a.get("accuser"),
+                accused=tuple(a["accused"]),
+                types=tuple(a["types"]),
+                status=a.get("status", "alleged"),
+                evidence=a.get("evidence", ""),
+                start=0,
+                end=0,
+            )
+        )
+    figures = tuple(
+        Figure(
+            value=float(v),
+            unit=u,
+            qualifier=None,
+            text=f"{v} {u}",
+            start=0,
+            end=0,
+            allegation=0 if allegations else None,
+        )
+        for v, u in rec.get("figures", ())
+    )
+    responses = tuple(
+        Response(company=c, response=r, evidence="", start=0, end=0)
+        for c, r in rec.get("responses", ())
+    )
+    return Analysis(
+        text=text,
+        entities=tuple(entities.values()),
+        allegations=tuple(allegations),
+        figures=figures,
+        responses=responses,
+        extractor_version="bench",
+    )
 
 
 def load_labelled(path: Path = LABELLED) -> list[dict]:
@@ -78,13 +103,24 @@ def load_labelled(path: Path = LABELLED) -> list[dict]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             rec = json.loads(line)
-            out.append({"id": rec["id"], "copy_of": rec.get("copy_of"), "incident": rec.get("incident"),
-                        "article": ExtractedArticle(
-                            url=rec["url"], text=rec["text"], title=rec.get("title"),
-                            site_name=rec.get("source"), published=rec.get("published"),
-                            date_candidates=(("json-ld:datePublished", rec["published"]),)
-                            if rec.get("published") else ()),
-                        "analysis": analysis_from_record(rec)})
+            out.append(
+                {
+                    "id": rec["id"],
+                    "copy_of": rec.get("copy_of"),
+                    "incident": rec.get("incident"),
+                    "article": ExtractedArticle(
+                        url=rec["url"],
+                        text=rec["text"],
+                        title=rec.get("title"),
+                        site_name=rec.get("source"),
+                        published=rec.get("published"),
+                        date_candidates=(("json-ld:datePublished", rec["published"]),)
+                        if rec.get("published")
+                        else (),
+                    ),
+                    "analysis": analysis_from_record(rec),
+                }
+            )
     return out
 
 
@@ -93,8 +129,11 @@ def load_demo() -> list[dict]:
     from tracker.nlp import Analyzer
 
     analyzer = Analyzer()
-    groups = {json.loads(line)["id"]: json.loads(line)
-              for line in (DEMO / "groups.jsonl").read_text().splitlines() if line.strip()}
+    groups = {
+        json.loads(line)["id"]: json.loads(line)
+        for line in (DEMO / "groups.jsonl").read_text().splitlines()
+        if line.strip()
+    }
     out = []
     for line in (DEMO / "gold.jsonl").read_text().splitlines():
         if not line.strip():
@@ -103,8 +142,15 @@ def load_demo() -> list[dict]:
         page = DEMO / "pages" / gold["url"].rsplit("/", 1)[1]
         article = extract_article(page.read_bytes(), gold["url"])
         g = groups.get(gold["id"], {})
-        out.append({"id": gold["id"], "copy_of": g.get("copy_of"), "incident": g.get("incident"),
-                    "article": article, "analysis": analyzer.analyze(article.text, title=article.title)})
+        out.append(
+            {
+                "id": gold["id"],
+                "copy_of": g.get("copy_of"),
+                "incident": g.get("incident"),
+                "article": article,
+                "analysis": analyzer.analyze(article.text, title=article.title),
+            }
+        )
     return out
 
 
@@ -113,8 +159,9 @@ def run(items: list[dict], db_path: str) -> dict[str, int]:
     db = store.open_db(db_path)
     ids = {}
     for it in items:
-        stored = store.save_article(db, it["article"], it["analysis"],
-                                    canonical_url=it["article"].url)
+        stored = store.save_article(
+            db, it["article"], it["analysis"], canonical_url=it["article"].url
+        )
         incidents.on_article_stored(db, stored.id)
         ids[it["id"]] = stored.id
     db.conn.close()
@@ -133,9 +180,13 @@ def _prf(pred: set, gold: set) -> dict:
     tp = len(pred & gold)
     p = tp / len(pred) if pred else 1.0
     r = tp / len(gold) if gold else 1.0
-    return {"precision": round(p, 4), "recall": round(r, 4),
-            "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
-            "pairs_predicted": len(pred), "pairs_gold": len(gold)}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+        "pairs_predicted": len(pred),
+        "pairs_gold": len(gold),
+    }
 
 
 def gold_copy_root(items: list[dict]) -> dict[str, str]:
@@ -158,9 +209,13 @@ def score(items: list[dict], db_path: str) -> dict:
     pred_inc = {label: incidents.incident_of(db, aid) for label, aid in ids.items()}
     db.conn.close()
     groots = gold_copy_root(items)
-    return {"copies": _prf(_pairs(pred_copy), _pairs(groots)),
-            "incidents": _prf(_pairs({k: v for k, v in pred_inc.items()}),
-                              _pairs({it["id"]: it["incident"] for it in items}))}
+    return {
+        "copies": _prf(_pairs(pred_copy), _pairs(groots)),
+        "incidents": _prf(
+            _pairs({k: v for k, v in pred_inc.items()}),
+            _pairs({it["id"]: it["incident"] for it in items}),
+        ),
+    }
 
 
 def evaluate(items: list[dict], orders: int = 3, seed: int = 7) -> dict:
@@ -173,15 +228,19 @@ def evaluate(items: list[dict], orders: int = 3, seed: int = 7) -> dict:
             if n:
                 rng.shuffle(order)
             runs.append(score(order, f"{tmp}/bench{n}.db"))
-    worst = {kind: {m: min(r[kind][m] for r in runs) for m in ("precision", "recall", "f1")}
-             for kind in ("copies", "incidents")}
+    worst = {
+        kind: {m: min(r[kind][m] for r in runs) for m in ("precision", "recall", "f1")}
+        for kind in ("copies", "incidents")
+    }
     return {"articles": len(items), "runs": runs, "worst": worst}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-demo", action="store_true", help="skip the demo pages (no model needed)")
-    ap.add_argument("--orders", type=int, default=3, help="arrival orders to try (first: file order)")
+    ap.add_argument(
+        "--orders", type=int, default=3, help="arrival orders to try (first: file order)"
+    )
     ap.add_argument("--json", action="store_true", help="print the full results as JSON")
     args = ap.parse_args()
     results = {}
@@ -201,8 +260,10 @@ def main() -> int:
         for kind in ("copies", "incidents"):
             w = r["worst"][kind]
             first = r["runs"][0][kind]
-            print(f"  {kind:<9} precision {w['precision']:.3f}  recall {w['recall']:.3f}  "
-                  f"F1 {w['f1']:.3f}  (gold pairs {first['pairs_gold']})")
+            print(
+                f"  {kind:<9} precision {w['precision']:.3f}  recall {w['recall']:.3f}  "
+                f"F1 {w['f1']:.3f}  (gold pairs {first['pairs_gold']})"
+            )
     print(f"time {results['seconds']} s; targets: copies P>=0.98 R>=0.95, incidents F1>=0.90")
     return 0
 

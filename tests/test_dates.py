@@ -12,17 +12,31 @@ SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article.txt"
 
 def test_page_metadata_beats_weaker_sources():
     chosen = dates.choose_published(
-        [("trafilatura", "2026-02-24"), ("feed", "2026-02-24T10:00:00Z"),
-         ("json-ld:datePublished", "2026-02-23T14:05:00Z")], fetched="2026-03-01T00:00:00+00:00")
+        [
+            ("trafilatura", "2026-02-24"),
+            ("feed", "2026-02-24T10:00:00Z"),
+            ("json-ld:datePublished", "2026-02-23T14:05:00Z"),
+        ],
+        fetched="2026-03-01T00:00:00+00:00",
+    )
     assert (chosen.value, chosen.source, chosen.flags) == (
-        "2026-02-23T14:05:00Z", "json-ld:datePublished", ())
+        "2026-02-23T14:05:00Z",
+        "json-ld:datePublished",
+        (),
+    )
 
 
 def test_date_before_a_named_product_existed_is_rejected_for_the_feed_date():
     text = "Anthropic said DeepSeek used Claude to train its models."
     chosen = dates.choose_published(
-        [("json-ld:datePublished", "2010-12-05T17:23:32Z"), ("og:published_time", "2010-12-05"),
-         ("feed", "2026-02-24T10:00:00Z")], fetched="2026-03-01", text=text)
+        [
+            ("json-ld:datePublished", "2010-12-05T17:23:32Z"),
+            ("og:published_time", "2010-12-05"),
+            ("feed", "2026-02-24T10:00:00Z"),
+        ],
+        fetched="2026-03-01",
+        text=text,
+    )
     assert chosen.value == "2026-02-24T10:00:00Z" and chosen.source == "feed"
     assert chosen.flags == ("before_existence",)
     assert all("Claude dates from 2023" in why for _, _, why in chosen.rejected)
@@ -30,30 +44,43 @@ def test_date_before_a_named_product_existed_is_rejected_for_the_feed_date():
 
 
 def test_entities_count_as_named():
-    chosen = dates.choose_published([("trafilatura", "2019-05-01")], fetched="2026-03-01",
-                                    text="no names here", entities=[Entity("ChatGPT", "product")])
+    chosen = dates.choose_published(
+        [("trafilatura", "2019-05-01")],
+        fetched="2026-03-01",
+        text="no names here",
+        entities=[Entity("ChatGPT", "product")],
+    )
     assert chosen.value is None and "before_existence" in chosen.flags
 
 
 @pytest.mark.skipif(not SEED.exists(), reason="../shared is not available")
 def test_seed_article_2010_date_is_flagged():
     seed = SEED.read_text(encoding="utf-8")
-    chosen = dates.choose_published([("trafilatura", "2010-12-05")], fetched="2026-03-01", text=seed)
+    chosen = dates.choose_published(
+        [("trafilatura", "2010-12-05")], fetched="2026-03-01", text=seed
+    )
     assert chosen.value is None
     assert chosen.flags == ("before_existence", "no_plausible_date")
 
 
 def test_after_fetch_is_rejected():
-    chosen = dates.choose_published([("trafilatura", "2026-11-02"), ("url", "2026-02")],
-                                    fetched="2026-03-01T12:00:00Z")
+    chosen = dates.choose_published(
+        [("trafilatura", "2026-11-02"), ("url", "2026-02")], fetched="2026-03-01T12:00:00Z"
+    )
     assert chosen.value == "2026-02" and chosen.source == "url"
     assert chosen.flags == ("after_fetch",)
 
 
 def test_one_candidate_against_the_others_contradicts_the_page():
     chosen = dates.choose_published(
-        [("json-ld:datePublished", "2026-01-02"), ("og:published_time", "2026-02-20"),
-         ("time", "2026-02-20"), ("trafilatura", "2026-02-21")], fetched="2026-03-01")
+        [
+            ("json-ld:datePublished", "2026-01-02"),
+            ("og:published_time", "2026-02-20"),
+            ("time", "2026-02-20"),
+            ("trafilatura", "2026-02-21"),
+        ],
+        fetched="2026-03-01",
+    )
     assert chosen.source == "og:published_time"
     assert chosen.rejected[0][0] == "json-ld:datePublished"
     assert chosen.flags == ("contradicts_page",)
@@ -61,16 +88,18 @@ def test_one_candidate_against_the_others_contradicts_the_page():
 
 def test_text_reporting_later_events_contradicts_the_date():
     text = "On February 20, 2026 the regulator opened a probe. By 21 February 2026 it had widened."
-    chosen = dates.choose_published([("og:published_time", "2025-06-01")], fetched="2026-03-01",
-                                    text=text)
+    chosen = dates.choose_published(
+        [("og:published_time", "2025-06-01")], fetched="2026-03-01", text=text
+    )
     assert chosen.value is None and "contradicts_page" in chosen.flags
     assert dates.text_dates(text) == [dates.date(2026, 2, 20), dates.date(2026, 2, 21)]
 
 
 def test_bad_input_never_raises():
     assert dates.choose_published([], fetched=None).flags == ("no_candidates",)
-    chosen = dates.choose_published([("x", None), 5, ("meta:date", "yesterday"),
-                                     ("feed", "2026-02-30")], fetched="garbage")
+    chosen = dates.choose_published(
+        [("x", None), 5, ("meta:date", "yesterday"), ("feed", "2026-02-30")], fetched="garbage"
+    )
     assert chosen.value is None and chosen.flags == ("unparseable", "no_plausible_date")
     assert len(chosen.rejected) == 4
 

@@ -13,8 +13,9 @@ from tracker.cli import main
 from tracker.records import Allegation, Analysis, Entity, ExtractedArticle
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("incidents_bench",
-                                               ROOT / "benchmarks" / "incidents_bench.py")
+_spec = importlib.util.spec_from_file_location(
+    "incidents_bench", ROOT / "benchmarks" / "incidents_bench.py"
+)
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
@@ -76,11 +77,26 @@ def test_incident_has_timeline_status_and_stays_apart_from_other_news(grouped):
 def test_contested_figures_show_each_value_with_its_sources(grouped):
     db, ids, _ = grouped
     contested = incidents.contested_figures(db, incidents.incident_of(db, ids["ig13"]))
-    assert contested == [{"unit": "customers", "status": "alleged", "values": [
-        {"value": 1200000, "sources": ["harbor post"], "articles": [ids["ig13"]],
-         "texts": ["1200000 customers"]},
-        {"value": 1400000, "sources": ["tech ledger"], "articles": [ids["ig14"]],
-         "texts": ["1400000 customers"]}]}]
+    assert contested == [
+        {
+            "unit": "customers",
+            "status": "alleged",
+            "values": [
+                {
+                    "value": 1200000,
+                    "sources": ["harbor post"],
+                    "articles": [ids["ig13"]],
+                    "texts": ["1200000 customers"],
+                },
+                {
+                    "value": 1400000,
+                    "sources": ["tech ledger"],
+                    "articles": [ids["ig14"]],
+                    "texts": ["1400000 customers"],
+                },
+            ],
+        }
+    ]
     assert incidents.contested_figures(db, incidents.incident_of(db, ids["ig08"])) == []
 
 
@@ -95,22 +111,32 @@ def test_hook_is_idempotent_and_never_raises(grouped):
 
 def test_bad_article_data_is_stored_and_grouping_goes_on(tmp_path):
     db = store.open_db(str(tmp_path / "b.db"))
-    art = ExtractedArticle(url="https://x.example/a", text="", title=None,
-                           date_candidates=(("feed", "not a date"),))
+    art = ExtractedArticle(
+        url="https://x.example/a", text="", title=None, date_candidates=(("feed", "not a date"),)
+    )
     stored = store.save_article(db, art, None, canonical_url=art.url)
     incidents.on_article_stored(db, stored.id)
-    row = db.execute("SELECT published, date_flags FROM articles WHERE id = ?", [stored.id]).fetchone()
+    row = db.execute(
+        "SELECT published, date_flags FROM articles WHERE id = ?", [stored.id]
+    ).fetchone()
     assert row[0] is None and "unparseable" in json.loads(row[1])
     assert incidents.incident_of(db, stored.id) is None
 
 
 def _allegation_article(db, n, accused, types, published, text):
-    analysis = Analysis(text=text, entities=tuple(Entity(a, "company") for a in accused),
-                        allegations=(Allegation(None, tuple(accused), tuple(types), "alleged",
-                                                "", 0, 0),))
-    art = ExtractedArticle(url=f"https://x.example/{n}", text=text, title=f"Story {n}",
-                           published=published, site_name=f"Site {n}",
-                           date_candidates=(("feed", published),))
+    analysis = Analysis(
+        text=text,
+        entities=tuple(Entity(a, "company") for a in accused),
+        allegations=(Allegation(None, tuple(accused), tuple(types), "alleged", "", 0, 0),),
+    )
+    art = ExtractedArticle(
+        url=f"https://x.example/{n}",
+        text=text,
+        title=f"Story {n}",
+        published=published,
+        site_name=f"Site {n}",
+        date_candidates=(("feed", published),),
+    )
     stored = store.save_article(db, art, analysis, canonical_url=art.url)
     incidents.on_article_stored(db, stored.id)
     return stored.id
@@ -122,8 +148,9 @@ def test_an_article_tying_two_incidents_merges_them_and_the_old_id_redirects(tmp
     b = _allegation_article(db, 2, ["Zenith Parts"], ["fraud"], "2026-01-02", "two " * 30)
     ia, ib = incidents.incident_of(db, a), incidents.incident_of(db, b)
     assert ia != ib
-    c = _allegation_article(db, 3, ["Acme Widgets", "Zenith Parts"], ["fraud"], "2026-01-03",
-                            "three " * 30)
+    c = _allegation_article(
+        db, 3, ["Acme Widgets", "Zenith Parts"], ["fraud"], "2026-01-03", "three " * 30
+    )
     assert incidents.incident_of(db, c) == ia == incidents.incident_of(db, b)
     merged = incidents.get_incident(db, ib)
     assert merged["id"] == ia and merged["requested_id"] == ib and merged["merged_from"] == [ib]
@@ -143,12 +170,21 @@ def test_manual_merge_and_unknown_ids(tmp_path):
 
 
 def test_syndication_notes_and_junk_lines():
-    assert incidents.syndication_source("LONDON, March 10 (Reuters) - Kestrel Bank was fined") == "Reuters"
-    assert incidents.syndication_source(
-        "Body.\nThis story originally appeared in Harbor Post and is republished.") == "Harbor Post"
+    assert (
+        incidents.syndication_source("LONDON, March 10 (Reuters) - Kestrel Bank was fined")
+        == "Reuters"
+    )
+    assert (
+        incidents.syndication_source(
+            "Body.\nThis story originally appeared in Harbor Post and is republished."
+        )
+        == "Harbor Post"
+    )
     assert incidents.syndication_source("No note here.") is None
-    words = incidents.body_words("Share this article\nCopyright 2026 X. All rights reserved.\n"
-                                 "A real sentence with enough words to count as body text here.")
+    words = incidents.body_words(
+        "Share this article\nCopyright 2026 X. All rights reserved.\n"
+        "A real sentence with enough words to count as body text here."
+    )
     assert words[0] == "a" and "copyright" not in words
 
 
@@ -156,8 +192,10 @@ def test_migration_upgrades_an_old_database_and_rebuild_groups_it(tmp_path, labe
     path = str(tmp_path / "old.db")
     conn = sqlite3.connect(path)
     db = store.sqlite_utils.Database(conn)
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                 "applied TEXT NOT NULL)")
+    conn.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied TEXT NOT NULL)"
+    )
     for version, name, script in store.MIGRATIONS[:3]:
         conn.executescript(script)
         conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 'x')", [version, name])
@@ -179,8 +217,11 @@ def test_cli_lists_and_shows(grouped):
     assert "Example" in help_text and "tracker incidents 3" in help_text
     out = runner.invoke(main, ["incidents", "--db", path])
     assert out.exit_code == 0 and "Orbital Data accuses Veltrix" in out.output
-    listed = json.loads(runner.invoke(main, ["incidents", "--db", path, "--format", "json",
-                                             "--company", "Kestrel Bank"]).output)
+    listed = json.loads(
+        runner.invoke(
+            main, ["incidents", "--db", path, "--format", "json", "--company", "Kestrel Bank"]
+        ).output
+    )
     assert [r["source_count"] for r in listed] == [3]
     inc = incidents.incident_of(db, ids["ig13"])
     shown = runner.invoke(main, ["incidents", str(inc), "--db", path])

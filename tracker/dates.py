@@ -37,13 +37,30 @@ FOUNDED_FILE = Path(__file__).parent / "data" / "founded.yaml"
 # Most trustworthy first: the page's own published-date metadata, then the feed,
 # then weaker guesses; modification dates last, they are not publication dates.
 SOURCE_ORDER = (
-    "json-ld:datePublished", "og:published_time", "meta", "time", "feed", "json-ld:dateCreated",
-    "url", "trafilatura", "htmldate", "fallback", "text", "json-ld:dateModified",
-    "og:modified_time", "og:updated_time",
+    "json-ld:datePublished",
+    "og:published_time",
+    "meta",
+    "time",
+    "feed",
+    "json-ld:dateCreated",
+    "url",
+    "trafilatura",
+    "htmldate",
+    "fallback",
+    "text",
+    "json-ld:dateModified",
+    "og:modified_time",
+    "og:updated_time",
 )
 
-FLAGS = ("after_fetch", "before_existence", "contradicts_page", "unparseable", "no_candidates",
-         "no_plausible_date")
+FLAGS = (
+    "after_fetch",
+    "before_existence",
+    "contradicts_page",
+    "unparseable",
+    "no_candidates",
+    "no_plausible_date",
+)
 
 
 @dataclass(frozen=True)
@@ -68,8 +85,12 @@ class ChosenDate:
         return f"{head} [{why}]"
 
     def to_dict(self) -> dict:
-        return {"value": self.value, "source": self.source, "flags": list(self.flags),
-                "rejected": [list(r) for r in self.rejected]}
+        return {
+            "value": self.value,
+            "source": self.source,
+            "flags": list(self.flags),
+            "rejected": [list(r) for r in self.rejected],
+        }
 
 
 @dataclass(frozen=True)
@@ -90,8 +111,13 @@ def load_founded(extra_paths: tuple[str, ...] = ()) -> tuple[Founded, ...]:
                 raise ValueError(f"{path}: each entry needs `name` and `year`, got {entry!r}")
             names = [entry["name"], *entry.get("aliases", ())]
             alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-            items.append(Founded(entry["name"], int(entry["year"]),
-                                 re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")))
+            items.append(
+                Founded(
+                    entry["name"],
+                    int(entry["year"]),
+                    re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])"),
+                )
+            )
     return tuple(items)
 
 
@@ -121,14 +147,24 @@ def _source_rank(source: str) -> int:
     return len(SOURCE_ORDER)
 
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
-_MONTH_RE = (r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|"
-             r"aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+}
+_MONTH_RE = (
+    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|"
+    r"aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
 _TEXT_DATES = (
-    re.compile(_MONTH_RE + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
-    re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH_RE + r",?\s+(?P<year>(?:19|20)\d\d)\b",
-               re.I),
+    re.compile(
+        _MONTH_RE + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I
+    ),
+    re.compile(
+        r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH_RE + r",?\s+(?P<year>(?:19|20)\d\d)\b",
+        re.I,
+    ),
     re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b"),
 )
 
@@ -139,16 +175,20 @@ def text_dates(text: str | None) -> list[date]:
     for pattern in _TEXT_DATES:
         for m in pattern.finditer(text or ""):
             try:
-                month = int(m.group("month")) if "month" in m.groupdict() and m.group("month") \
+                month = (
+                    int(m.group("month"))
+                    if "month" in m.groupdict() and m.group("month")
                     else _MONTHS[m.group("mon")[:3].lower()]
+                )
                 found.append(date(int(m.group("year")), month, int(m.group("day"))))
             except (ValueError, KeyError, IndexError):
                 continue
     return found
 
 
-def named_since(text: str | None, entities: Iterable = (), *,
-                founded: tuple[Founded, ...] | None = None) -> tuple[str, int] | None:
+def named_since(
+    text: str | None, entities: Iterable = (), *, founded: tuple[Founded, ...] | None = None
+) -> tuple[str, int] | None:
     """The most recently founded company or product the article names, with its year."""
     founded = load_founded() if founded is None else founded
     names = set()
@@ -173,9 +213,14 @@ def _fetched_day(fetched: str | datetime | None) -> date:
     return parsed[0] if parsed else datetime.now(UTC).date()
 
 
-def choose_published(candidates: Iterable[tuple[str, str]], *, fetched: str | datetime | None = None,
-                     text: str | None = None, entities: Iterable = (),
-                     founded: tuple[Founded, ...] | None = None) -> ChosenDate:
+def choose_published(
+    candidates: Iterable[tuple[str, str]],
+    *,
+    fetched: str | datetime | None = None,
+    text: str | None = None,
+    entities: Iterable = (),
+    founded: tuple[Founded, ...] | None = None,
+) -> ChosenDate:
     """Choose the publication date among `candidates` ((source, value) pairs) by the rules above.
 
     `fetched` is when the page was fetched (default: now); `text` is the title and
@@ -209,8 +254,7 @@ def choose_published(candidates: Iterable[tuple[str, str]], *, fetched: str | da
         if day > fetch_day + timedelta(days=1):
             rejected.append((source, value, f"after_fetch: fetched {fetch_day.isoformat()}"))
         elif since and day.year < since[1]:
-            rejected.append((source, value,
-                             f"before_existence: {since[0]} dates from {since[1]}"))
+            rejected.append((source, value, f"before_existence: {since[0]} dates from {since[1]}"))
         else:
             survivors.append((source, value, day, prec))
     good: list[tuple[int, int, str, str]] = []
@@ -219,10 +263,17 @@ def choose_published(candidates: Iterable[tuple[str, str]], *, fetched: str | da
         others = sum(1 for _, _, d, p in survivors if p and abs((d - day).days) > 2)
         later = [d for d in written if (d - day).days > 31]
         if prec and others > agreeing:
-            rejected.append((source, value, "contradicts_page: the other dates on the page disagree"))
+            rejected.append(
+                (source, value, "contradicts_page: the other dates on the page disagree")
+            )
         elif written and len(later) * 2 > len(written):
-            rejected.append((source, value, "contradicts_page: the text reports events of "
-                             f"{max(later).isoformat()}"))
+            rejected.append(
+                (
+                    source,
+                    value,
+                    f"contradicts_page: the text reports events of {max(later).isoformat()}",
+                )
+            )
         else:
             good.append((0 if prec else 1, _source_rank(source), source, value))
     flags = tuple(dict.fromkeys(r[2].split(":", 1)[0] for r in rejected))

@@ -54,17 +54,36 @@ MIN_SIZE_RATIO = 0.3  # a brief quoting one paragraph of a long story is not a c
 WINDOW_DAYS = 60
 FIGURE_TOLERANCE = 0.005
 REGULATOR_KINDS = ("regulator", "court", "government")
-STATUS_RANK = {"alleged": 0, "investigating": 1, "charged": 2, "settled": 3, "ruled": 4,
-               "fined": 5, "dismissed": 6}
-STATUS_EVENT = {"investigating": "probe", "charged": "charge", "settled": "settlement",
-                "ruled": "ruling", "fined": "fine", "dismissed": "dismissal"}
-RESPONSE_EVENT = {"denied": "denial", "disputed": "dispute", "admitted": "admission",
-                  "settled": "settlement", "investigating": "internal review"}
+STATUS_RANK = {
+    "alleged": 0,
+    "investigating": 1,
+    "charged": 2,
+    "settled": 3,
+    "ruled": 4,
+    "fined": 5,
+    "dismissed": 6,
+}
+STATUS_EVENT = {
+    "investigating": "probe",
+    "charged": "charge",
+    "settled": "settlement",
+    "ruled": "ruling",
+    "fined": "fine",
+    "dismissed": "dismissal",
+}
+RESPONSE_EVENT = {
+    "denied": "denial",
+    "disputed": "dispute",
+    "admitted": "admission",
+    "settled": "settlement",
+    "investigating": "internal review",
+}
 # Name words too common to identify a party on their own ("Mobile" in "Northwind Mobile").
 GENERIC_WORDS = frozenset(
     "ai group technologies technology labs lab systems system mobile health holdings global "
     "international the of and us u s sas inc digital data software media networks network "
-    "bank capital partners company companies services solutions robotics semiconductor".split())
+    "bank capital partners company companies services solutions robotics semiconductor".split()
+)
 
 # --- text: junk lines, syndication notes, shingles --------------------------------------------
 
@@ -72,12 +91,15 @@ _JUNK_LINE = re.compile(
     r"(copyright|©|all rights reserved|powered by|sitemap|subscribe|sign up|newsletter|"
     r"share this|share on|follow us|read more|related (stories|articles|posts)|advertisement|"
     r"click here|cookie|originally (appeared|published)|republished (with|by)|"
-    r"\bviews?:|comments?:|author:|source:|^time:|^by [A-Z])", re.I)
+    r"\bviews?:|comments?:|author:|source:|^time:|^by [A-Z])",
+    re.I,
+)
 _DATELINE = re.compile(r"^[A-Z][\w .,'-]{0,60}?\((?P<agency>[A-Z][\w .&'-]{1,40})\)\s*[-–—]\s*")
 _NOTE = re.compile(
     r"(?:originally (?:appeared|published) (?:in|on|at|by)|republished (?:with permission )?"
     r"(?:from|by)|syndicated from|courtesy of)\s+(?:the\s+)?(?P<agency>[A-Z][\w.&'-]*"
-    r"(?:\s+[A-Z][\w.&'-]*){0,3})")
+    r"(?:\s+[A-Z][\w.&'-]*){0,3})"
+)
 
 
 def syndication_source(text: str | None) -> str | None:
@@ -108,7 +130,7 @@ def body_words(text: str | None) -> list[str]:
 
 def shingles(text: str | None) -> set[str]:
     words = body_words(text)
-    return {" ".join(words[i:i + SHINGLE]) for i in range(max(0, len(words) - SHINGLE + 1))}
+    return {" ".join(words[i : i + SHINGLE]) for i in range(max(0, len(words) - SHINGLE + 1))}
 
 
 def _lsh_params() -> tuple[int, int]:
@@ -128,7 +150,7 @@ def _band_keys(hashvalues: np.ndarray) -> list[tuple[int, int]]:
     b, r = _BANDS
     keys = []
     for band in range(b):
-        chunk = hashvalues[band * r:(band + 1) * r].astype("<u8").tobytes()
+        chunk = hashvalues[band * r : (band + 1) * r].astype("<u8").tobytes()
         keys.append((band, int.from_bytes(hashlib.blake2b(chunk, digest_size=7).digest(), "big")))
     return keys
 
@@ -192,7 +214,6 @@ class ArticleFacts:
     allegation: bool = False  # reports an allegation (or its title names an enforcement step)
 
 
-
 @functools.lru_cache(maxsize=1)
 def _title_cues() -> re.Pattern:
     """Words that mark a headline as news of an allegation or enforcement step.
@@ -225,39 +246,73 @@ def _rows(db, sql: str, params=()) -> list[dict]:
 
 def article_facts(db: sqlite_utils.Database, article_id: int) -> ArticleFacts | None:
     """What incident grouping needs to know about one stored article."""
-    found = _rows(db, "SELECT id, title, source, published, fetched, date_flags FROM articles "
-                      "WHERE id = ?", [article_id])
+    found = _rows(
+        db,
+        "SELECT id, title, source, published, fetched, date_flags FROM articles WHERE id = ?",
+        [article_id],
+    )
     if not found:
         return None
     row = found[0]
     title = row["title"] or ""
     day = _day(row["published"])
-    facts = ArticleFacts(id=row["id"], title=title, source=row["source"] or "",
-                         day=day, order_key=(_moment(row["published"], row["fetched"]), row["id"]))
-    allegations = _rows(db, "SELECT id, accuser_name, accuser_id, types, status FROM allegations "
-                            "WHERE article_id = ? ORDER BY start", [article_id])
+    facts = ArticleFacts(
+        id=row["id"],
+        title=title,
+        source=row["source"] or "",
+        day=day,
+        order_key=(_moment(row["published"], row["fetched"]), row["id"]),
+    )
+    allegations = _rows(
+        db,
+        "SELECT id, accuser_name, accuser_id, types, status FROM allegations "
+        "WHERE article_id = ? ORDER BY start",
+        [article_id],
+    )
     parties = defaultdict(list)
-    for p in _rows(db, "SELECT ap.allegation_id, ap.role, c.name, c.kind FROM allegation_parties ap "
-                       "JOIN companies c ON c.id = ap.company_id JOIN allegations a "
-                       "ON a.id = ap.allegation_id WHERE a.article_id = ?", [article_id]):
+    for p in _rows(
+        db,
+        "SELECT ap.allegation_id, ap.role, c.name, c.kind FROM allegation_parties ap "
+        "JOIN companies c ON c.id = ap.company_id JOIN allegations a "
+        "ON a.id = ap.allegation_id WHERE a.article_id = ?",
+        [article_id],
+    ):
         parties[p["allegation_id"]].append(p)
-    kinds = {r["name"]: r["kind"] for r in _rows(
-        db, "SELECT c.name, c.kind FROM article_companies ac JOIN companies c ON c.id = ac.company_id "
-            "WHERE ac.article_id = ?", [article_id])}
+    kinds = {
+        r["name"]: r["kind"]
+        for r in _rows(
+            db,
+            "SELECT c.name, c.kind FROM article_companies ac JOIN companies c ON c.id = ac.company_id "
+            "WHERE ac.article_id = ?",
+            [article_id],
+        )
+    }
 
     def accused_of(a: dict) -> list[str]:
-        return [p["name"] for p in parties[a["id"]]
-                if p["role"] == "accused" and p["kind"] not in REGULATOR_KINDS]
+        return [
+            p["name"]
+            for p in parties[a["id"]]
+            if p["role"] == "accused" and p["kind"] not in REGULATOR_KINDS
+        ]
 
     lowered = title.lower()
     title_words = set(re.findall(r"[^\W_]+", store.fold_name(title))) if title else set()
-    in_title = [n for n, k in kinds.items() if k not in REGULATOR_KINDS
-                and (store.fold_name(n) in lowered
-                     or (_name_tokens(n) - GENERIC_WORDS
-                         and _name_tokens(n) - GENERIC_WORDS <= title_words))]
+    in_title = [
+        n
+        for n, k in kinds.items()
+        if k not in REGULATOR_KINDS
+        and (
+            store.fold_name(n) in lowered
+            or (_name_tokens(n) - GENERIC_WORDS and _name_tokens(n) - GENERIC_WORDS <= title_words)
+        )
+    ]
     with_accuser = [a for a in allegations if a["accuser_name"] and accused_of(a)]
-    titled = [a for a in with_accuser if _overlap(accused_of(a), in_title)
-              or any(names_match(n, t) for n in accused_of(a) for t in re.findall(r"[A-Z][\w-]+", title))]
+    titled = [
+        a
+        for a in with_accuser
+        if _overlap(accused_of(a), in_title)
+        or any(names_match(n, t) for n in accused_of(a) for t in re.findall(r"[A-Z][\w-]+", title))
+    ]
     chosen = titled or with_accuser or [a for a in allegations if accused_of(a)]
     for a in chosen:
         for name in accused_of(a):
@@ -277,8 +332,9 @@ def article_facts(db: sqlite_utils.Database, article_id: int) -> ArticleFacts | 
     for name in in_title:
         if name not in facts.parties:
             facts.parties.append(name)
-    for value, unit in db.execute("SELECT value, unit FROM figures WHERE article_id = ?",
-                                  [article_id]).fetchall():
+    for value, unit in db.execute(
+        "SELECT value, unit FROM figures WHERE article_id = ?", [article_id]
+    ).fetchall():
         # Small counts ("three labs", "14 customers") recur by chance; large ones identify.
         if value is not None and unit and value >= 1000:
             facts.figures.add((round(value), unit))
@@ -294,8 +350,9 @@ def copy_root(db: sqlite_utils.Database, article_id: int) -> int:
     seen = set()
     while article_id not in seen:
         seen.add(article_id)
-        row = db.execute("SELECT copy_of FROM article_copies WHERE article_id = ?",
-                         [article_id]).fetchone()
+        row = db.execute(
+            "SELECT copy_of FROM article_copies WHERE article_id = ?", [article_id]
+        ).fetchone()
         if not row:
             return article_id
         article_id = row[0]
@@ -312,7 +369,9 @@ def _moment(published: str | None, fetched: str | None) -> str:
 
 
 def _order_key(db, article_id: int) -> tuple:
-    row = db.execute("SELECT published, fetched FROM articles WHERE id = ?", [article_id]).fetchone()
+    row = db.execute(
+        "SELECT published, fetched FROM articles WHERE id = ?", [article_id]
+    ).fetchone()
     return (_moment(*row) if row else "9999", article_id)
 
 
@@ -321,15 +380,21 @@ def _detect_copy(db, article_id: int, text: str, source: str | None) -> int | No
     sh = shingles(text)
     synd = syndication_source(text)
     if len(sh) < MIN_SHINGLES:
-        db.execute("INSERT OR REPLACE INTO article_signatures VALUES (?, NULL, ?, ?, ?)",
-                   [article_id, len(sh), synd, store.now_iso()])
+        db.execute(
+            "INSERT OR REPLACE INTO article_signatures VALUES (?, NULL, ?, ?, ?)",
+            [article_id, len(sh), synd, store.now_iso()],
+        )
         return None
     m = minhash(sh)
     keys = _band_keys(m.hashvalues)
     candidates: set[int] = set()
     for band, key in keys:
-        candidates.update(r[0] for r in db.execute(
-            "SELECT article_id FROM article_bands WHERE band = ? AND key = ?", [band, key]))
+        candidates.update(
+            r[0]
+            for r in db.execute(
+                "SELECT article_id FROM article_bands WHERE band = ? AND key = ?", [band, key]
+            )
+        )
     candidates.discard(article_id)
     best: tuple[float, int, str] | None = None
     for cid in sorted(candidates):
@@ -342,12 +407,17 @@ def _detect_copy(db, article_id: int, text: str, source: str | None) -> int | No
         sim = containment(sh, other)
         named = bool(synd and row[1] and names_match(synd, row[1]))
         if sim >= (SYNDICATED_CONTAINMENT if named else COPY_CONTAINMENT) and (
-                best is None or sim > best[0]):
+            best is None or sim > best[0]
+        ):
             best = (sim, cid, "syndication" if named and sim < COPY_CONTAINMENT else "minhash")
-    db.execute("INSERT OR REPLACE INTO article_signatures VALUES (?, ?, ?, ?, ?)",
-               [article_id, m.hashvalues.astype("<u8").tobytes(), len(sh), synd, store.now_iso()])
-    db.conn.executemany("INSERT OR IGNORE INTO article_bands (band, key, article_id) VALUES (?, ?, ?)",
-                   [(band, key, article_id) for band, key in keys])
+    db.execute(
+        "INSERT OR REPLACE INTO article_signatures VALUES (?, ?, ?, ?, ?)",
+        [article_id, m.hashvalues.astype("<u8").tobytes(), len(sh), synd, store.now_iso()],
+    )
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO article_bands (band, key, article_id) VALUES (?, ?, ?)",
+        [(band, key, article_id) for band, key in keys],
+    )
     if best is None:
         return None
     sim, cid, method = best
@@ -355,11 +425,15 @@ def _detect_copy(db, article_id: int, text: str, source: str | None) -> int | No
     if _order_key(db, article_id) < _order_key(db, root):
         # The new article is older than the version we had: it becomes the original.
         db.execute("UPDATE article_copies SET copy_of = ? WHERE copy_of = ?", [article_id, root])
-        db.execute("INSERT OR REPLACE INTO article_copies VALUES (?, ?, ?, ?)",
-                   [root, article_id, round(sim, 4), method])
+        db.execute(
+            "INSERT OR REPLACE INTO article_copies VALUES (?, ?, ?, ?)",
+            [root, article_id, round(sim, 4), method],
+        )
     else:
-        db.execute("INSERT OR REPLACE INTO article_copies VALUES (?, ?, ?, ?)",
-                   [article_id, root, round(sim, 4), method])
+        db.execute(
+            "INSERT OR REPLACE INTO article_copies VALUES (?, ?, ?, ?)",
+            [article_id, root, round(sim, 4), method],
+        )
     return root
 
 
@@ -382,8 +456,9 @@ def resolve(db: sqlite_utils.Database, incident_id: int) -> int | None:
 
 
 def incident_of(db: sqlite_utils.Database, article_id: int) -> int | None:
-    row = db.execute("SELECT incident_id FROM incident_articles WHERE article_id = ?",
-                     [article_id]).fetchone()
+    row = db.execute(
+        "SELECT incident_id FROM incident_articles WHERE article_id = ?", [article_id]
+    ).fetchone()
     return resolve(db, row[0]) if row else None
 
 
@@ -394,7 +469,9 @@ def _score(a: ArticleFacts, feats: dict) -> tuple[int, bool]:
         return 0, False
     shared_type = bool(ta & ti)
     core_hit = _overlap(a.core, feats.get("core", ()))
-    any_hit = _overlap(a.core + a.parties, list(feats.get("core", ())) + list(feats.get("parties", ())))
+    any_hit = _overlap(
+        a.core + a.parties, list(feats.get("core", ())) + list(feats.get("parties", ()))
+    )
     figs = a.figures & {tuple(f) for f in feats.get("figures", ())}
     accuser = _overlap(a.accusers, feats.get("accusers", ()))
     if core_hit:
@@ -417,15 +494,18 @@ def _in_window(day: date | None, first: str | None, last: str | None) -> bool:
 
 def _cluster(db, article_id: int) -> list[int]:
     root = copy_root(db, article_id)
-    return [root] + [r[0] for r in db.execute(
-        "SELECT article_id FROM article_copies WHERE copy_of = ?", [root])]
+    return [root] + [
+        r[0] for r in db.execute("SELECT article_id FROM article_copies WHERE copy_of = ?", [root])
+    ]
 
 
 def _add(db, incident_id: int, article_ids, reason: str) -> None:
     now = store.now_iso()
     for aid in article_ids:
-        db.execute("INSERT OR IGNORE INTO incident_articles VALUES (?, ?, ?, ?)",
-                   [incident_id, aid, reason, now])
+        db.execute(
+            "INSERT OR IGNORE INTO incident_articles VALUES (?, ?, ?, ?)",
+            [incident_id, aid, reason, now],
+        )
 
 
 def _assign(db, article_id: int, related: int | None) -> int | None:
@@ -439,8 +519,9 @@ def _assign(db, article_id: int, related: int | None) -> int | None:
     if facts is None or not facts.allegation or not (facts.core or facts.parties):
         return None
     scored = []
-    for row in _rows(db, "SELECT id, first_seen, last_seen, features FROM incidents "
-                         "WHERE merged_into IS NULL"):
+    for row in _rows(
+        db, "SELECT id, first_seen, last_seen, features FROM incidents WHERE merged_into IS NULL"
+    ):
         if not _in_window(facts.day, row["first_seen"], row["last_seen"]):
             continue
         score, strong = _score(facts, json.loads(row["features"] or "{}"))
@@ -451,8 +532,10 @@ def _assign(db, article_id: int, related: int | None) -> int | None:
         if not facts.core:
             return None
         now = store.now_iso()
-        inc = db.execute("INSERT INTO incidents (title, created, updated) VALUES (?, ?, ?)",
-                         [facts.title or f"article {article_id}", now, now]).lastrowid
+        inc = db.execute(
+            "INSERT INTO incidents (title, created, updated) VALUES (?, ?, ?)",
+            [facts.title or f"article {article_id}", now, now],
+        ).lastrowid
         _add(db, inc, [article_id], "first")
         _add(db, inc, [a for a in members if a != article_id], "copy")
         refresh(db, inc)
@@ -478,11 +561,23 @@ def _source_key(source: str | None, syndicated: str | None) -> str:
 
 def refresh(db: sqlite_utils.Database, incident_id: int) -> None:
     """Recompute an incident's title, dates, counts, status and matching features."""
-    ids = [r[0] for r in db.execute("SELECT article_id FROM incident_articles WHERE incident_id = ?",
-                                    [incident_id])]
-    copies = {r[0] for r in db.execute(
-        f"SELECT article_id FROM article_copies WHERE article_id IN ({','.join('?' * len(ids))})",
-        ids)} if ids else set()
+    ids = [
+        r[0]
+        for r in db.execute(
+            "SELECT article_id FROM incident_articles WHERE incident_id = ?", [incident_id]
+        )
+    ]
+    copies = (
+        {
+            r[0]
+            for r in db.execute(
+                f"SELECT article_id FROM article_copies WHERE article_id IN ({','.join('?' * len(ids))})",
+                ids,
+            )
+        }
+        if ids
+        else set()
+    )
     facts = [f for f in (article_facts(db, a) for a in ids) if f is not None]
     if not facts:
         return
@@ -505,14 +600,20 @@ def refresh(db: sqlite_utils.Database, incident_id: int) -> None:
     feats["main"] = [n for n in feats["core"] if core_count[n] * 2 >= top]
     first = min(originals, key=lambda f: f.order_key)
     days = sorted(f.day for f in facts if f.day) or sorted(
-        d for d in (_day(f.order_key[0]) for f in facts) if d and d != date(9999, 12, 31))
-    synd = dict(db.execute(
-        f"SELECT article_id, syndicated_from FROM article_signatures WHERE article_id IN "
-        f"({','.join('?' * len(ids))})", ids).fetchall())
+        d for d in (_day(f.order_key[0]) for f in facts) if d and d != date(9999, 12, 31)
+    )
+    synd = dict(
+        db.execute(
+            f"SELECT article_id, syndicated_from FROM article_signatures WHERE article_id IN "
+            f"({','.join('?' * len(ids))})",
+            ids,
+        ).fetchall()
+    )
     sources = {_source_key(f.source, synd.get(f.id)) for f in originals}
     status = None
     for (st,) in db.execute(
-            f"SELECT status FROM allegations WHERE article_id IN ({','.join('?' * len(ids))})", ids):
+        f"SELECT status FROM allegations WHERE article_id IN ({','.join('?' * len(ids))})", ids
+    ):
         if st in STATUS_RANK and (status is None or STATUS_RANK[st] > STATUS_RANK[status]):
             status = st
     names: list[str] = []
@@ -520,18 +621,32 @@ def refresh(db: sqlite_utils.Database, incident_id: int) -> None:
         if not any(names_match(n, m) for m in names):
             names.append(n)
     label = ", ".join(names[:3]) + (": " + ", ".join(feats["types"][:2]) if feats["types"] else "")
-    db.execute("UPDATE incidents SET title = ?, label = ?, status = ?, first_seen = ?, last_seen = ?, "
-               "article_count = ?, source_count = ?, features = ?, updated = ? WHERE id = ?",
-               [first.title or f"article {first.id}", label, status,
-                days[0].isoformat() if days else None, days[-1].isoformat() if days else None,
-                len(ids), len(sources), json.dumps(feats), store.now_iso(), incident_id])
+    db.execute(
+        "UPDATE incidents SET title = ?, label = ?, status = ?, first_seen = ?, last_seen = ?, "
+        "article_count = ?, source_count = ?, features = ?, updated = ? WHERE id = ?",
+        [
+            first.title or f"article {first.id}",
+            label,
+            status,
+            days[0].isoformat() if days else None,
+            days[-1].isoformat() if days else None,
+            len(ids),
+            len(sources),
+            json.dumps(feats),
+            store.now_iso(),
+            incident_id,
+        ],
+    )
 
 
 def _merge(db, keep: int, other: int) -> None:
     db.execute("UPDATE incident_articles SET incident_id = ? WHERE incident_id = ?", [keep, other])
     db.execute("UPDATE incidents SET merged_into = ? WHERE merged_into = ?", [keep, other])
-    db.execute("UPDATE incidents SET merged_into = ?, article_count = 0, source_count = 0, "
-               "updated = ? WHERE id = ?", [keep, store.now_iso(), other])
+    db.execute(
+        "UPDATE incidents SET merged_into = ?, article_count = 0, source_count = 0, "
+        "updated = ? WHERE id = ?",
+        [keep, store.now_iso(), other],
+    )
 
 
 def merge_incidents(db: sqlite_utils.Database, keep_id: int, other_id: int) -> int:
@@ -553,23 +668,36 @@ def merge_incidents(db: sqlite_utils.Database, keep_id: int, other_id: int) -> i
 
 def _date_choice(db, row: dict) -> None:
     try:
-        candidates = [tuple(c) for c in json.loads(row["date_candidates"] or "[]")
-                      if isinstance(c, list | tuple) and len(c) == 2]
+        candidates = [
+            tuple(c)
+            for c in json.loads(row["date_candidates"] or "[]")
+            if isinstance(c, list | tuple) and len(c) == 2
+        ]
     except (ValueError, TypeError):
         candidates = []
     if row["published"] and row["published"] not in {c[1] for c in candidates}:
         candidates.append(("stored", row["published"]))
     if not candidates:
         return
-    names = [r[0] for r in db.execute(
-        "SELECT c.name FROM article_companies ac JOIN companies c ON c.id = ac.company_id "
-        "WHERE ac.article_id = ?", [row["id"]])]
-    chosen = dates.choose_published(candidates, fetched=row["fetched"],
-                                    text=f"{row['title'] or ''}\n\n{row['text'] or ''}",
-                                    entities=names)
+    names = [
+        r[0]
+        for r in db.execute(
+            "SELECT c.name FROM article_companies ac JOIN companies c ON c.id = ac.company_id "
+            "WHERE ac.article_id = ?",
+            [row["id"]],
+        )
+    ]
+    chosen = dates.choose_published(
+        candidates,
+        fetched=row["fetched"],
+        text=f"{row['title'] or ''}\n\n{row['text'] or ''}",
+        entities=names,
+    )
     flags = list(chosen.flags) + [f"{s}={v}: {why}" for s, v, why in chosen.rejected]
-    db.execute("UPDATE articles SET published = ?, date_source = ?, date_flags = ? WHERE id = ?",
-               [chosen.value, chosen.source, json.dumps(flags), row["id"]])
+    db.execute(
+        "UPDATE articles SET published = ?, date_source = ?, date_flags = ? WHERE id = ?",
+        [chosen.value, chosen.source, json.dumps(flags), row["id"]],
+    )
 
 
 def process_article(db: sqlite_utils.Database, article_id: int) -> int | None:
@@ -580,8 +708,12 @@ def process_article(db: sqlite_utils.Database, article_id: int) -> int | None:
     """
     if db.execute("SELECT 1 FROM article_signatures WHERE article_id = ?", [article_id]).fetchone():
         return incident_of(db, article_id)
-    found = _rows(db, "SELECT id, title, text, source, published, fetched, date_candidates "
-                      "FROM articles WHERE id = ?", [article_id])
+    found = _rows(
+        db,
+        "SELECT id, title, text, source, published, fetched, date_candidates "
+        "FROM articles WHERE id = ?",
+        [article_id],
+    )
     if not found:
         return None
     row = found[0]
@@ -601,9 +733,13 @@ def on_article_stored(db: sqlite_utils.Database, article_id: int) -> None:
 
 def rebuild(db: sqlite_utils.Database) -> int:
     """Process every stored article not processed yet, oldest first; returns how many."""
-    todo = [r[0] for r in db.execute(
-        "SELECT a.id FROM articles a LEFT JOIN article_signatures s ON s.article_id = a.id "
-        "WHERE s.article_id IS NULL ORDER BY COALESCE(a.published, a.fetched), a.id")]
+    todo = [
+        r[0]
+        for r in db.execute(
+            "SELECT a.id FROM articles a LEFT JOIN article_signatures s ON s.article_id = a.id "
+            "WHERE s.article_id IS NULL ORDER BY COALESCE(a.published, a.fetched), a.id"
+        )
+    ]
     for aid in todo:
         on_article_stored(db, aid)
     return len(todo)
@@ -619,12 +755,14 @@ def _placeholders(ids) -> str:
 def incident_articles(db: sqlite_utils.Database, incident_id: int) -> list[dict]:
     """The incident's articles, oldest first, each with its copy link and independence."""
     found = _rows(
-        db, "SELECT a.id, a.url, a.title, a.source, a.published, a.fetched, a.date_flags, "
-            "ia.reason, c.copy_of, c.similarity, s.syndicated_from FROM incident_articles ia "
-            "JOIN articles a ON a.id = ia.article_id "
-            "LEFT JOIN article_copies c ON c.article_id = a.id "
-            "LEFT JOIN article_signatures s ON s.article_id = a.id WHERE ia.incident_id = ?",
-        [incident_id])
+        db,
+        "SELECT a.id, a.url, a.title, a.source, a.published, a.fetched, a.date_flags, "
+        "ia.reason, c.copy_of, c.similarity, s.syndicated_from FROM incident_articles ia "
+        "JOIN articles a ON a.id = ia.article_id "
+        "LEFT JOIN article_copies c ON c.article_id = a.id "
+        "LEFT JOIN article_signatures s ON s.article_id = a.id WHERE ia.incident_id = ?",
+        [incident_id],
+    )
     for r in found:
         r["independent"] = r["copy_of"] is None
         r["date_flags"] = json.loads(r["date_flags"] or "[]")
@@ -639,34 +777,66 @@ def timeline(db: sqlite_utils.Database, incident_id: int) -> list[dict]:
     arts = incident_articles(db, incident_id)
     if not arts:
         return []
-    feats = json.loads((db.execute("SELECT features FROM incidents WHERE id = ?",
-                                   [incident_id]).fetchone() or ["{}"])[0] or "{}")
+    feats = json.loads(
+        (
+            db.execute("SELECT features FROM incidents WHERE id = ?", [incident_id]).fetchone()
+            or ["{}"]
+        )[0]
+        or "{}"
+    )
     core = feats.get("main") or feats.get("core", [])
     first = next((a for a in arts if a["independent"]), arts[0])
-    events = [{"date": (first["published"] or first["fetched"] or "")[:10], "event": "first report",
-               "party": None, "article_id": first["id"], "source": first["source"],
-               "evidence": first["title"]}]
+    events = [
+        {
+            "date": (first["published"] or first["fetched"] or "")[:10],
+            "event": "first report",
+            "party": None,
+            "article_id": first["id"],
+            "source": first["source"],
+            "evidence": first["title"],
+        }
+    ]
     seen = set()
     ids = [a["id"] for a in arts]
     by_id = {a["id"]: a for a in arts}
-    for a in _rows(db, f"SELECT a.id, a.article_id, a.status, a.evidence, a.start, "
-                       f"(SELECT group_concat(c.name, '|') FROM allegation_parties ap JOIN companies c "
-                       f"ON c.id = ap.company_id WHERE ap.allegation_id = a.id AND ap.role = 'accused') "
-                       f"AS accused FROM allegations a WHERE a.article_id IN ({_placeholders(ids)}) "
-                       f"ORDER BY a.start", ids):
+    for a in _rows(
+        db,
+        f"SELECT a.id, a.article_id, a.status, a.evidence, a.start, "
+        f"(SELECT group_concat(c.name, '|') FROM allegation_parties ap JOIN companies c "
+        f"ON c.id = ap.company_id WHERE ap.allegation_id = a.id AND ap.role = 'accused') "
+        f"AS accused FROM allegations a WHERE a.article_id IN ({_placeholders(ids)}) "
+        f"ORDER BY a.start",
+        ids,
+    ):
         event = STATUS_EVENT.get(a["status"])
         accused = [n for n in (a["accused"] or "").split("|") if n]
         if not event or (core and accused and not _overlap(accused, core)):
             continue
         party = next((n for n in accused if _overlap([n], core)), accused[0] if accused else None)
-        events.append({"article_id": a["article_id"], "event": event, "party": party,
-                       "evidence": a["evidence"]})
-    for r in _rows(db, f"SELECT article_id, company_name, response, evidence FROM responses "
-                       f"WHERE article_id IN ({_placeholders(ids)})", ids):
+        events.append(
+            {
+                "article_id": a["article_id"],
+                "event": event,
+                "party": party,
+                "evidence": a["evidence"],
+            }
+        )
+    for r in _rows(
+        db,
+        f"SELECT article_id, company_name, response, evidence FROM responses "
+        f"WHERE article_id IN ({_placeholders(ids)})",
+        ids,
+    ):
         event = RESPONSE_EVENT.get(r["response"])
         if event and (not core or _overlap([r["company_name"]], core)):
-            events.append({"article_id": r["article_id"], "event": event,
-                           "party": r["company_name"], "evidence": r["evidence"]})
+            events.append(
+                {
+                    "article_id": r["article_id"],
+                    "event": event,
+                    "party": r["company_name"],
+                    "evidence": r["evidence"],
+                }
+            )
     out = [events[0]]
     for e in events[1:]:
         art = by_id[e["article_id"]]
@@ -694,26 +864,32 @@ def contested_figures(db: sqlite_utils.Database, incident_id: int) -> list[dict]
     arts = [a for a in incident_articles(db, resolved) if a["independent"]]
     if not arts:
         return []
-    feats = json.loads(db.execute("SELECT features FROM incidents WHERE id = ?",
-                                  [resolved]).fetchone()[0] or "{}")
+    feats = json.loads(
+        db.execute("SELECT features FROM incidents WHERE id = ?", [resolved]).fetchone()[0] or "{}"
+    )
     core = feats.get("core", [])
     by_id = {a["id"]: a for a in arts}
     ids = list(by_id)
     off_topic: set[int] = set()
     for aid, names in db.execute(
-            f"SELECT a.id, group_concat(c.name, '|') FROM allegations a JOIN allegation_parties ap "
-            f"ON ap.allegation_id = a.id AND ap.role = 'accused' JOIN companies c "
-            f"ON c.id = ap.company_id WHERE a.article_id IN ({_placeholders(ids)}) GROUP BY a.id",
-            ids).fetchall():
+        f"SELECT a.id, group_concat(c.name, '|') FROM allegations a JOIN allegation_parties ap "
+        f"ON ap.allegation_id = a.id AND ap.role = 'accused' JOIN companies c "
+        f"ON c.id = ap.company_id WHERE a.article_id IN ({_placeholders(ids)}) GROUP BY a.id",
+        ids,
+    ).fetchall():
         if core and not _overlap((names or "").split("|"), core):
             off_topic.add(aid)
     headline: dict[tuple[int, str], dict] = {}
     # A fine and a later settlement are different amounts, not a disagreement: figures
     # are compared only within the stage (status) of the allegation they belong to.
-    for fig in _rows(db, f"SELECT f.article_id, f.allegation_id, f.value, f.unit, f.text, "
-                         f"a.status FROM figures f LEFT JOIN allegations a ON a.id = f.allegation_id "
-                         f"WHERE f.article_id IN ({_placeholders(ids)}) "
-                         f"ORDER BY f.article_id, f.start, f.id", ids):
+    for fig in _rows(
+        db,
+        f"SELECT f.article_id, f.allegation_id, f.value, f.unit, f.text, "
+        f"a.status FROM figures f LEFT JOIN allegations a ON a.id = f.allegation_id "
+        f"WHERE f.article_id IN ({_placeholders(ids)}) "
+        f"ORDER BY f.article_id, f.start, f.id",
+        ids,
+    ):
         if fig["allegation_id"] in off_topic:
             continue
         headline.setdefault((fig["article_id"], fig["unit"], fig["status"]), fig)
@@ -731,14 +907,27 @@ def contested_figures(db: sqlite_utils.Database, incident_id: int) -> list[dict]
         if fig["text"] and fig["text"] not in v["texts"]:
             v["texts"].append(fig["text"])
     out = []
-    for (unit, status), values in sorted(per_unit.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+    for (unit, status), values in sorted(
+        per_unit.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+    ):
         if len(values) < 2 or len(set().union(*(v["sources"] for v in values))) < 2:
             continue
         values.sort(key=lambda v: v["value"])
-        out.append({"unit": unit, "status": status, "values": [
-            {"value": int(v["value"]) if float(v["value"]).is_integer() else v["value"],
-             "sources": sorted(v["sources"]), "articles": sorted(v["articles"]),
-             "texts": v["texts"][:3]} for v in values]})
+        out.append(
+            {
+                "unit": unit,
+                "status": status,
+                "values": [
+                    {
+                        "value": int(v["value"]) if float(v["value"]).is_integer() else v["value"],
+                        "sources": sorted(v["sources"]),
+                        "articles": sorted(v["articles"]),
+                        "texts": v["texts"][:3],
+                    }
+                    for v in values
+                ],
+            }
+        )
     return out
 
 
@@ -752,21 +941,33 @@ def get_incident(db: sqlite_utils.Database, incident_id: int) -> dict:
     row["accused"] = features.get("core", [])
     row["types"] = features.get("types", [])
     row["requested_id"] = incident_id
-    row["merged_from"] = [r[0] for r in db.execute(
-        "SELECT id FROM incidents WHERE merged_into = ? ORDER BY id", [resolved])]
+    row["merged_from"] = [
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM incidents WHERE merged_into = ? ORDER BY id", [resolved]
+        )
+    ]
     row["articles"] = incident_articles(db, resolved)
     row["timeline"] = timeline(db, resolved)
     row["contested_figures"] = contested_figures(db, resolved)
     return row
 
 
-def list_incidents(db: sqlite_utils.Database, *, company: str | None = None,
-                   since: str | None = None, limit: int = 50) -> list[dict]:
+def list_incidents(
+    db: sqlite_utils.Database,
+    *,
+    company: str | None = None,
+    since: str | None = None,
+    limit: int = 50,
+) -> list[dict]:
     """Live (not merged) incidents, most recently seen first; `company` matches an accused party."""
-    found = _rows(db, "SELECT id, title, label, status, first_seen, last_seen, article_count, "
-                      "source_count, features FROM incidents WHERE merged_into IS NULL "
-                      "AND (? IS NULL OR last_seen >= ?) ORDER BY last_seen DESC, id DESC",
-                  [since, since])
+    found = _rows(
+        db,
+        "SELECT id, title, label, status, first_seen, last_seen, article_count, "
+        "source_count, features FROM incidents WHERE merged_into IS NULL "
+        "AND (? IS NULL OR last_seen >= ?) ORDER BY last_seen DESC, id DESC",
+        [since, since],
+    )
     out = []
     for r in found:
         feats = json.loads(r.pop("features") or "{}")

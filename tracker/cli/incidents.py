@@ -15,12 +15,21 @@ from tracker.store import open_db
 @click.option("--company", metavar="NAME", help="Only incidents with this accused party.")
 @click.option("--since", metavar="DATE", help="Only incidents seen on or after YYYY-MM-DD.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
-@click.option("--rebuild", is_flag=True,
-              help="First group every stored article not grouped yet (older databases).")
-@click.option("--merge", "merge_id", type=int, metavar="OTHER",
-              help="Merge incident OTHER into INCIDENT_ID; OTHER then redirects to it.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="First group every stored article not grouped yet (older databases).",
+)
+@click.option(
+    "--merge",
+    "merge_id",
+    type=int,
+    metavar="OTHER",
+    help="Merge incident OTHER into INCIDENT_ID; OTHER then redirects to it.",
+)
 @db_option
 @handle_errors
 def incidents_cmd(incident_id, company, since, limit, fmt, rebuild, merge_id, db_path):
@@ -64,11 +73,15 @@ def _list(found: list[dict], fmt: str) -> None:
     if not found:
         click.echo("No incidents. Articles are grouped as they are stored; try --rebuild.")
         return
-    click.echo(f"{'ID':>5}  {'FIRST':10}  {'LAST':10}  {'SRC':>3}  {'ART':>3}  {'STATUS':13}  TITLE")
+    click.echo(
+        f"{'ID':>5}  {'FIRST':10}  {'LAST':10}  {'SRC':>3}  {'ART':>3}  {'STATUS':13}  TITLE"
+    )
     for r in found:
-        click.echo(f"{r['id']:>5}  {r['first_seen'] or '':10}  {r['last_seen'] or '':10}  "
-                   f"{r['source_count']:>3}  {r['article_count']:>3}  {r['status'] or '':13}  "
-                   f"{truncate(r['title'], 70)}")
+        click.echo(
+            f"{r['id']:>5}  {r['first_seen'] or '':10}  {r['last_seen'] or '':10}  "
+            f"{r['source_count']:>3}  {r['article_count']:>3}  {r['status'] or '':13}  "
+            f"{truncate(r['title'], 70)}"
+        )
 
 
 def _show(inc: dict, fmt: str) -> None:
@@ -79,8 +92,10 @@ def _show(inc: dict, fmt: str) -> None:
         click.echo(f"(incident {inc['requested_id']} was merged into {inc['id']})")
     click.echo(f"Incident {inc['id']}: {inc['title']}")
     click.echo(f"  {inc['label'] or ''}")
-    click.echo(f"  status {inc['status'] or '-'}; seen {inc['first_seen']} .. {inc['last_seen']}; "
-               f"{inc['source_count']} independent source(s), {inc['article_count']} article(s)")
+    click.echo(
+        f"  status {inc['status'] or '-'}; seen {inc['first_seen']} .. {inc['last_seen']}; "
+        f"{inc['source_count']} independent source(s), {inc['article_count']} article(s)"
+    )
     click.echo("\nTimeline:")
     for e in inc["timeline"]:
         party = f" ({e['party']})" if e.get("party") else ""
@@ -93,7 +108,12 @@ def _show(inc: dict, fmt: str) -> None:
     click.echo("\nArticles:")
     for a in inc["articles"]:
         note = "" if a["independent"] else f"  [copy of {a['copy_of']}]"
-        flags = "  [date: " + ", ".join(f for f in a["date_flags"] if "=" not in f) + "]" \
-            if a["date_flags"] else ""
-        click.echo(f"  {a['id']:>5}  {(a['published'] or '')[:10]:10}  {truncate(a['source'], 24):24}"
-                   f"  {truncate(a['title'], 60)}{note}{flags}")
+        flags = (
+            "  [date: " + ", ".join(f for f in a["date_flags"] if "=" not in f) + "]"
+            if a["date_flags"]
+            else ""
+        )
+        click.echo(
+            f"  {a['id']:>5}  {(a['published'] or '')[:10]:10}  {truncate(a['source'], 24):24}"
+            f"  {truncate(a['title'], 60)}{note}{flags}"
+        )
