@@ -1,4 +1,4 @@
-"""Publication dates: choose one date from every candidate an article offers, and flag implausible ones.
+"""Publication dates: choose one among the candidates an article offers; flag implausible ones.
 
 Extraction keeps each date it sees as a (source, value) pair: the feed entry,
 JSON-LD, OpenGraph and other meta tags, <time> elements, the URL, trafilatura's

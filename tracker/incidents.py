@@ -282,7 +282,8 @@ def article_facts(db: sqlite_utils.Database, article_id: int) -> ArticleFacts | 
         r["name"]: r["kind"]
         for r in _rows(
             db,
-            "SELECT c.name, c.kind FROM article_companies ac JOIN companies c ON c.id = ac.company_id "
+            "SELECT c.name, c.kind FROM article_companies ac "
+            "JOIN companies c ON c.id = ac.company_id "
             "WHERE ac.article_id = ?",
             [article_id],
         )
@@ -571,7 +572,7 @@ def refresh(db: sqlite_utils.Database, incident_id: int) -> None:
         {
             r[0]
             for r in db.execute(
-                f"SELECT article_id FROM article_copies WHERE article_id IN ({','.join('?' * len(ids))})",
+                f"SELECT article_id FROM article_copies WHERE article_id IN ({_placeholders(ids)})",
                 ids,
             )
         }
@@ -650,7 +651,7 @@ def _merge(db, keep: int, other: int) -> None:
 
 
 def merge_incidents(db: sqlite_utils.Database, keep_id: int, other_id: int) -> int:
-    """Merge incident `other_id` into `keep_id`; the other records merged_into. Returns keep's id."""
+    """Merge incident `other_id` into `keep_id` (other records merged_into); returns keep's id."""
     keep, other = resolve(db, keep_id), resolve(db, other_id)
     if keep is None or other is None:
         missing = keep_id if keep is None else other_id
