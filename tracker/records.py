@@ -159,6 +159,13 @@ class Entity:
     aliases: tuple[str, ...] = ()
     country: str | None = None
     mentions: tuple[Mention, ...] = ()
+    # the article's own most specific name ("Verizon" where the canonical name is
+    # "Verizon Communications"); None when it is the canonical name
+    surface: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.surface or self.name
 
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "parent": self.parent,
@@ -237,13 +244,32 @@ class Analysis:
         return tuple(e for e in self.entities if e.kind == "company")
 
     def to_prediction(self, id: str) -> dict:
-        """The prediction record of ../shared/eval/SCHEMA.md (extra keys are allowed)."""
+        """The prediction record of ../shared/eval/SCHEMA.md (extra keys are allowed).
+
+        Names are the article's own (a reader checks them against the text); each
+        record that renames keeps the canonical name under `canonical`.
+        """
+        shown = {e.name: e.display_name for e in self.entities}
+
+        def named(d: dict, key: str) -> dict:
+            if d.get(key) and shown.get(d[key], d[key]) != d[key]:
+                d[f"{key}_canonical" if key != "name" and key != "company" else "canonical"] = d[key]
+                d[key] = shown[d[key]]
+            return d
+
+        allegations = []
+        for a in self.allegations:
+            d = named(a.to_dict(), "accuser")
+            if any(shown.get(x, x) != x for x in d["accused"]):
+                d["accused_canonical"] = list(d["accused"])
+                d["accused"] = [shown.get(x, x) for x in d["accused"]]
+            allegations.append(d)
         return {
             "id": id,
-            "companies": [e.to_dict() for e in self.entities],
-            "allegations": [a.to_dict() for a in self.allegations],
+            "companies": [named(e.to_dict(), "name") for e in self.entities],
+            "allegations": allegations,
             "figures": [f.to_dict() for f in self.figures],
-            "responses": [r.to_dict() for r in self.responses],
+            "responses": [named(r.to_dict(), "company") for r in self.responses],
             "extractor_version": self.extractor_version,
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Iterator
 
 from tracker.nlp.allegations import AUTHORITY_KINDS, AllegationFinder, ArticleContext, SentenceClaim
@@ -21,6 +22,20 @@ def join_title(text: str, title: str | None) -> str:
     """The analysed text: the title, a blank line, then the body (offsets index into this)."""
     title = (title or "").strip()
     return f"{title}\n\n{text}" if title else text
+
+
+def surface_name(p: Party) -> str:
+    """The article's most specific name for a party: the longest form it writes (a headline's
+    capitals lose to the body's spelling), so readers and gold labels see the article's words."""
+    counts: dict[str, int] = {}
+    for _, _, text, _ in p.mentions:
+        form = re.sub(r"(?:'s|’s|')$", "", " ".join(text.split()))
+        form = re.sub(r"^(?:the|The|THE)\s+", "", form)
+        if form:
+            counts[form] = counts.get(form, 0) + 1
+    if not counts:
+        return p.name
+    return max(counts, key=lambda f: (len(f.split()), len(f), not f.isupper(), counts[f], f == p.name))
 
 
 class Analyzer:
@@ -75,7 +90,9 @@ class Analyzer:
             mentions = tuple(Mention(text=t, start=s, end=e, name=p.name, source=src)
                              for s, e, t, src in sorted(set(p.mentions)))
             aliases = tuple(sorted(a for a in p.aliases if a != p.name))
-            out.append(Entity(p.name, p.kind, p.parent, aliases, p.country, mentions))
+            surface = surface_name(p)
+            out.append(Entity(p.name, p.kind, p.parent, aliases, p.country, mentions,
+                              surface=surface if surface != p.name else None))
         return out
 
     def _aggregate(self, ctx: ArticleContext, claims: list[SentenceClaim]) -> list[Allegation]:
