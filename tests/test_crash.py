@@ -80,6 +80,9 @@ def _check_complete(db) -> None:
         fts = conn.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH 'misled'"
                            ).fetchone()[0]
         assert fts == N_ARTICLES
+        # every article went through the incidents step, even those a killed run stored
+        assert conn.execute("SELECT COUNT(DISTINCT article_id) FROM article_signatures"
+                            ).fetchone()[0] == N_ARTICLES
 
 
 @pytest.mark.parametrize("kill_after", [0, 3, 15])

@@ -239,3 +239,36 @@ def test_old_database_upgrades_in_place(tmp_path):
     db = store.open_db(path)
     assert store.current_version(db) == store.SCHEMA_VERSION
     assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
+
+
+def test_run_groups_articles_into_incidents(site, tmp_path, db_path):
+    from tracker import incidents
+
+    config = load_config(write_feeds(tmp_path, site))
+    pipeline.run(config, str(db_path))
+    db = store.open_db(db_path)
+    found = incidents.list_incidents(db)
+    assert found, "no incident was formed"
+    assert all(i["source_count"] >= 1 for i in found) if isinstance(found[0], dict) else True
+    assert db.execute("SELECT COUNT(*) FROM articles a LEFT JOIN article_signatures s "
+                      "ON s.article_id = a.id WHERE s.article_id IS NULL").fetchone()[0] == 0
+
+
+def test_impossible_date_is_flagged_not_used(site, tmp_path, db_path):
+    # An aggregator copy dated 2010 about a story that names Claude (launched 2023).
+    page = PAGE.format(title="Chinese labs accused of copying Claude", day=0, body=(
+        "Anthropic said rival labs used thousands of accounts to query its Claude models and "
+        "copy their answers, a practice known as distillation, which it said broke its terms."))
+    page = page.replace("2026-02-20T10:00:00Z", "2010-12-05T17:23:32Z")
+    site.route("/articles/old.html", body=page, content_type="text/html")
+    site.route("/feed3.xml", content_type="application/rss+xml", body=(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>x</link>'
+        f"<description>d</description><item><title>Copy</title>"
+        f"<link>{site.url('/articles/old.html')}</link></item></channel></rss>"))
+    feeds = write_feeds(tmp_path, site, f"  - url: {site.url('/feed3.xml')}\n")
+    pipeline.run(load_config(feeds), str(db_path))
+    with sqlite3.connect(db_path) as conn:
+        published, flags = conn.execute(
+            "SELECT published, date_flags FROM articles WHERE url LIKE '%old.html'").fetchone()
+    assert not (published or "").startswith("2010")
+    assert "before_existence" in flags

@@ -128,6 +128,24 @@ def merge_entry_metadata(article: ExtractedArticle, entry: FeedEntry) -> Extract
     )
 
 
+def store_article(db: sqlite_utils.Database, article: ExtractedArticle, analysis, *,
+                  canonical_url: str, feed_id: int | None = None, guid: str | None = None,
+                  fetch_error: str | None = None) -> store.StoredArticle:
+    """Store the article, then choose its date and link its copies and incident.
+
+    The incidents hook runs in its own transaction after the article's; an
+    article stored by a run killed in between is picked up by the next run's
+    `incidents.rebuild`.
+    """
+    from tracker import incidents
+
+    stored = store.save_article(db, article, analysis, canonical_url=canonical_url,
+                                feed_id=feed_id, guid=guid, fetch_error=fetch_error)
+    if stored.created:
+        incidents.on_article_stored(db, stored.id)
+    return stored
+
+
 @dataclass
 class PageJob:
     feed_id: int | None
@@ -174,8 +192,8 @@ def process_page(db: sqlite_utils.Database, analyzer: Analyzer, job: PageJob,
         log.warning("analysis of %s failed: %s", entry.url, exc)
         summary.errors.append({"url": entry.url, "error": f"analysis failed: {exc}"})
         analysis = None
-    stored = store.save_article(db, article, analysis, canonical_url=canonical,
-                                feed_id=job.feed_id, guid=entry.guid, fetch_error=fetch_error)
+    stored = store_article(db, article, analysis, canonical_url=canonical, feed_id=job.feed_id,
+                           guid=entry.guid, fetch_error=fetch_error)
     if stored.created:
         summary.articles_new += 1
         if analysis is not None:
@@ -279,8 +297,15 @@ async def _run_async(config: Config, db: sqlite_utils.Database, summary: RunSumm
                 page_tasks.append(asyncio.create_task(fetch_page(fetcher, feed_id, entry, robots)))
             else:
                 await queue.put(PageJob(feed_id, entry, None))
-        for task in page_tasks:
-            await task
+        try:
+            for task in page_tasks:
+                await task
+        finally:
+            # On Ctrl-C (cancellation) stop the page fetches still in flight and
+            # collect them, so none outlives the HTTP client it uses.
+            for task in page_tasks:
+                task.cancel()
+            await asyncio.gather(*page_tasks, return_exceptions=True)
 
     async def fetch_page(fetcher: Fetcher, feed_id: int, entry: FeedEntry, robots: bool) -> None:
         result = await fetcher.fetch(entry.url, trusted=False, kind="page", check_robots=robots)
@@ -304,6 +329,10 @@ async def _run_async(config: Config, db: sqlite_utils.Database, summary: RunSumm
     finally:
         await queue.put(None)
         await consumer_task
+    # Articles a killed run stored without their incident step.
+    from tracker import incidents
+
+    await loop.run_in_executor(None, incidents.rebuild, db)
     for canon, feed_id, entry in deferred_links:
         existing = store.find_article(db, canonical_url=canon, guid=entry.guid)
         if existing is not None and store.link_feed(db, existing, feed_id, entry.guid, entry.url):
@@ -393,8 +422,8 @@ def import_records(records: Iterator[tuple[str, dict | None, str | None]], db_pa
             if not (article.text or "").strip():
                 raise ValueError("no text (give `text` or `html`)")
             analysis = analyzer.analyze(article)
-            stored = store.save_article(db, article, analysis,
-                                        canonical_url=canonical_url(url) if "://" in url else url)
+            stored = store_article(db, article, analysis,
+                                   canonical_url=canonical_url(url) if "://" in url else url)
             counts["new" if stored.created else "duplicate"] += 1
         except Exception as exc:  # one bad record must not stop the import
             counts["failed"] += 1
