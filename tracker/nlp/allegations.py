@@ -33,6 +33,12 @@ PASSIVE_RE = re.compile(r"\b(?:was|were|been|is|are|being|be|get|got)\s+(?:\w+\s
                         r"|\bfac(?:es|ed|ing|e)\s+(?:\w+\s+){0,2}(?:allegations|accusations|claims|charges|lawsuits?"
                         r"|probes?|investigations?|scrutiny|fines?|a\s+lawsuit|a\s+probe)\b"
                         r"|\bunder\s+investigation\b", re.I)
+# Verbs whose subject accuses their object; speech verbs whose subject accuses the parties
+# of the clause they introduce ("X said Y stole...").
+ACCUSING_VERB_RE = re.compile(r"(?:accus|sue[sd]?$|suing|charg|fine[sd]?$|fining|indict|penali[sz]|blam|target"
+                              r"|prosecut|investigat|probe|hit$|hits$|slap|order|allege)")
+SPEECH_VERB_RE = re.compile(r"(?:said|say|says|alleg|claim|argu|contend|assert|told|tell|accus|insist|maintain"
+                            r"|complain|warn|found$|find|conclud|determin)")
 VICTIM_BEFORE = {"from", "victim", "victims", "rivals"}
 # A person is accused only in a sentence with a charge-like word, and never as the speaker.
 PERSON_CUE_RE = re.compile(r"\b(?:charg\w*|indict\w*|sue[sd]?|suing|accus\w*|arrest\w*|alleg\w*|lawsuit"
@@ -81,6 +87,7 @@ class ArticleContext:
     sents: list
     slots: list[list[Slot]] = field(default_factory=list)
     text: str = ""  # doc.text, built once (spaCy rebuilds it on every access)
+    parses: dict = field(default_factory=dict)  # sentence index -> parsed Doc of that sentence alone
 
 
 class AllegationFinder:
@@ -178,6 +185,93 @@ class AllegationFinder:
 
     # -- sentence claims ----------------------------------------------------------------
 
+    def is_candidate(self, ctx: ArticleContext, si: int) -> bool:
+        """Whether a sentence can carry an accusation: a cue word and a party to accuse."""
+        if not any(s.kind in ACCUSABLE_KINDS for s in ctx.slots[si]) and not re.search(
+                r"\b(?:it|It|they|They)\b", ctx.sents[si].text):
+            return False
+        text = ctx.sents[si].text
+        return bool(ACCUSE_RE.search(text) or ATTRIB_RE.search(text) and self.types_in(text))
+
+    def parse_roles(self, ctx: ArticleContext, si: int, slots: list[Slot]):
+        """Accuser and accused from the dependency parse of the sentence, or None.
+
+        The subject of an accusing verb ("accuse", "sue", "fine", "charge") accuses its
+        object (or the object of "against"); in the passive the agent ("by X") accuses the
+        subject; the subject of a speech verb ("say", "allege", "claim") accuses the parties of
+        the clause it introduces. An organisation wins over the person speaking for it.
+        """
+        parsed = ctx.parses.get(si)
+        if parsed is None:
+            return None
+        s0 = ctx.sents[si].start_char
+
+        def parties(tokens, kinds) -> list[Slot]:
+            found = []
+            for t in tokens:
+                a = s0 + t.idx
+                for sl in slots:
+                    if sl.start <= a < sl.end and sl.kind in kinds and sl not in found:
+                        found.append(sl)
+            found.sort(key=lambda x: x.start)
+            return found
+
+        def subtree(tok, skip=()):
+            out = []
+            for t in tok.subtree:
+                if any(t.i in range(x.left_edge.i, x.right_edge.i + 1) for x in skip):
+                    continue
+                out.append(t)
+            return out
+
+        def pick_accuser(cands: list[Slot]) -> Slot | None:
+            orgs = [c for c in cands if c.kind != "person"]
+            return (orgs or cands or [None])[0]
+
+        for v in parsed:
+            low = v.lower_
+            accusing = ACCUSING_VERB_RE.match(low) and v.pos_ in ("VERB", "NOUN") and v.dep_ != "amod"
+            speech = SPEECH_VERB_RE.match(low) and v.pos_ == "VERB"
+            if not (accusing or speech):
+                continue
+            kids = list(v.children)
+            subj = [c for c in kids if c.dep_ == "nsubj"]
+            subjpass = [c for c in kids if c.dep_ == "nsubjpass"]
+            agent = [g for c in kids if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+            if accusing and v.pos_ == "VERB":
+                if subjpass and agent:
+                    accuser = pick_accuser(parties(subtree(agent[0]), AUTHORITY_KINDS | {"company", "person"}))
+                    accused = parties(subtree(subjpass[0]), ACCUSABLE_KINDS)
+                    if accuser and accused:
+                        return accuser, accused, v
+                if subj:
+                    accuser = pick_accuser(parties(subtree(subj[0]), AUTHORITY_KINDS | {"company", "person"}))
+                    objs = [c for c in kids if c.dep_ in ("dobj", "dative")]
+                    objs += [g for c in kids if c.dep_ == "prep" and c.lower_ in ("against", "over")
+                             for g in c.children if g.dep_ == "pobj"]
+                    accused = [x for o in objs for x in parties(subtree(o), ACCUSABLE_KINDS)]
+                    if accuser and accused:
+                        return accuser, [a for a in accused if a.key != accuser.key] or accused, v
+            if speech and subj:
+                accuser = pick_accuser(parties(subtree(subj[0]), AUTHORITY_KINDS | {"company", "person"}))
+                # the accused is the subject (or, passive, the object) of the reported clause,
+                # and the clause itself says something wrongful
+                accused = []
+                for c in kids:
+                    if c.dep_ not in ("ccomp", "xcomp"):
+                        continue
+                    words = " ".join(t.text for t in c.subtree)
+                    if not (ACCUSE_RE.search(words) or self.types_in(words)):
+                        continue
+                    roles = [g for g in c.children if g.dep_ in ("nsubj", "nsubjpass")]
+                    if c.dep_ == "xcomp":
+                        roles = [g for g in c.children if g.dep_ in ("dobj",)]
+                    accused += [x for g in roles for x in parties(subtree(g), ACCUSABLE_KINDS)
+                                if accuser is None or x.key != accuser.key]
+                if accuser and accused:
+                    return accuser, accused, v
+        return None
+
     def sentence_claim(self, ctx: ArticleContext, si: int) -> SentenceClaim | None:
         sent = ctx.sents[si]
         text = sent.text
@@ -222,6 +316,10 @@ class AllegationFinder:
             if after_acc and after_acc[0].kind in AUTHORITY_KINDS | ACCUSABLE_KINDS:
                 accuser = after_acc[0]
                 accused = [s for s in slots if s.key != accuser.key and s.kind in ACCUSABLE_KINDS]
+        if accuser is None:
+            roles = self.parse_roles(ctx, si, slots)
+            if roles is not None:
+                accuser, accused, _ = roles
         if accuser is None and by is not None and before and PASSIVE_RE.search(text[:by.start - s0]):
             accuser = by
             accused = [s for s in before if s.kind in ACCUSABLE_KINDS]

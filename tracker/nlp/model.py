@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib.util
 from functools import lru_cache
 
+import numpy
+from spacy.attrs import LOWER, POS, TAG
 from spacy.language import Language
+from spacy.parts_of_speech import IDS as POS_IDS
+from spacy.strings import hash_string
 
 from tracker.errors import ModelMissingError
 
@@ -17,10 +21,12 @@ INSTALL_HINT = (
     "which installs it into .venv)."
 )
 
-# Components the analyzer does not need: the parser (dependency trees) is the
-# slowest step and the lemmatizer is unused; sentence boundaries come from the
-# cheap `senter` component instead.
-DISABLED = ("parser", "lemmatizer")
+# Components the analyzer does not run over whole texts: the parser (dependency
+# trees) runs only over the few sentences that can carry an accusation (see
+# Analyzer.parse_sentences), sentence boundaries come from the cheap `senter`, the
+# lemmatizer is unused, and the attribute ruler's token matcher gives way to a
+# table lookup from tag to part of speech.
+DISABLED = ("parser", "lemmatizer", "attribute_ruler")
 
 
 def installed_model() -> str | None:
@@ -39,6 +45,52 @@ def newline_sents(doc):
         if tok.is_space and "\n" in tok.text:
             doc[tok.i + 1].is_sent_start = True
     return doc
+
+
+AUX_FORMS = ("be", "is", "are", "was", "were", "been", "being", "am", "'s", "'re", "'m", "have", "has", "had",
+             "'ve", "'d", "do", "does", "did", "will", "would", "shall", "should", "can", "could", "may",
+             "might", "must", "'ll", "ca", "wo")
+
+
+class TagToPos:
+    """Coarse part of speech from the fine tag by table lookup: the attribute ruler's tag map
+    without its token matcher (which costs as much as the tagger and the parser together)."""
+
+    def __init__(self, mapping: dict[str, str]):
+        # forms of be/have/do and the modals are auxiliaries, as the ruler's token rules say
+        self.aux = {hash_string(w) for w in AUX_FORMS}
+        self.ids = {}
+        for tag, pos in mapping.items():
+            if pos in POS_IDS:
+                self.ids[tag] = POS_IDS[pos]
+
+    def __call__(self, doc):
+        if len(doc):
+            strings = doc.vocab.strings
+            arr = doc.to_array([TAG, LOWER])
+            ids, aux, aux_id = self.ids, self.aux, POS_IDS["AUX"]
+            pos = numpy.fromiter(
+                (aux_id if int(low) in aux and ids.get(strings[int(t)]) == POS_IDS["VERB"]
+                 else ids.get(strings[int(t)], 0) if t else 0 for t, low in arr),
+                dtype="uint64", count=len(doc))
+            doc.from_array([POS], pos.reshape(-1, 1))
+        return doc
+
+
+@Language.factory("tracker_tag_pos", default_config={"mapping": {}})
+def make_tag_pos(nlp, name, mapping):
+    return TagToPos(mapping)
+
+
+def tag_pos_map(ruler) -> dict[str, str]:
+    """The attribute ruler's single-tag rules: tag -> part of speech."""
+    out = {}
+    for rule in ruler.patterns:
+        pats, attrs = rule.get("patterns") or [], rule.get("attrs") or {}
+        for pat in pats:
+            if len(pat) == 1 and set(pat[0]) == {"TAG"} and isinstance(pat[0]["TAG"], str) and "POS" in attrs:
+                out[pat[0]["TAG"]] = attrs["POS"]
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -60,6 +112,11 @@ def load_nlp(name: str | None = None):
         nlp.enable_pipe("senter")
     if "parser" in nlp.pipe_names:
         nlp.disable_pipe("parser")
+    if "attribute_ruler" in nlp.pipe_names and "tagger" in nlp.pipe_names:
+        mapping = tag_pos_map(nlp.get_pipe("attribute_ruler"))
+        if mapping:
+            nlp.add_pipe("tracker_tag_pos", after="attribute_ruler", config={"mapping": mapping})
+            nlp.disable_pipe("attribute_ruler")
     if "senter" not in nlp.pipe_names and "parser" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer")
     sents = "senter" if "senter" in nlp.pipe_names else ("parser" if "parser" in nlp.pipe_names else "sentencizer")

@@ -49,6 +49,7 @@ class Analyzer:
         self.companies = CompanyFinder(self.nlp, self.gazetteer, self.rules)
         self.allegations = AllegationFinder(self.taxonomy, self.rules)
         self.figures = FigureFinder(self.rules)
+        self.parser = self.nlp.get_pipe("parser") if "parser" in self.nlp.component_names else None
 
     def analyze(self, text: str, title: str | None = None) -> Analysis:
         """Analyse one article. Empty or whitespace text gives an empty Analysis."""
@@ -71,6 +72,7 @@ class Analyzer:
     def _analyze_doc(self, doc) -> Analysis:
         parties, mentions = self.companies(doc)
         ctx = self.allegations.build_context(doc, parties, mentions)
+        self.parse_sentences(ctx)
         claims = [c for si in range(len(ctx.sents)) if (c := self.allegations.sentence_claim(ctx, si))]
         allegations = self._aggregate(ctx, claims)
         raw_figs = self.figures.find(doc, bool(allegations))
@@ -81,6 +83,22 @@ class Analyzer:
         return Analysis(text=ctx.text, entities=tuple(entities), allegations=tuple(allegations),
                         figures=tuple(figures), responses=tuple(responses),
                         extractor_version=EXTRACTOR_VERSION)
+
+    def parse_sentences(self, ctx: ArticleContext) -> None:
+        """Dependency-parse the sentences that can carry an accusation, each as its own doc.
+
+        The parser reads the token vectors the whole-text pass already computed (a sentence
+        doc keeps its slice of the tensor), so this costs only the parser's own step, over
+        a fraction of the text.
+        """
+        if self.parser is None:
+            return
+        chosen = [si for si in range(len(ctx.sents)) if self.allegations.is_candidate(ctx, si)]
+        if not chosen:
+            return
+        docs = [ctx.sents[si].as_doc() for si in chosen]
+        for si, parsed in zip(chosen, self.parser.pipe(docs), strict=True):
+            ctx.parses[si] = parsed
 
     def _entities(self, parties: dict[str, Party]) -> list[Entity]:
         out = []
