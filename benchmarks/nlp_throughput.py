@@ -1,4 +1,4 @@
-"""NLP benchmark (not a test): the `tracker analyze` path next to plain spaCy, and 2 workers next to 1.
+"""NLP benchmark (not a test): the `tracker analyze` path vs plain spaCy, and 2 workers vs 1.
 
 Corpus: the texts of ../shared/eval/dev.jsonl (when present) and
 tracker/demo/gold.jsonl, replicated in order to --articles. Measured in one
@@ -60,22 +60,31 @@ def main(argv: list[str] | None = None) -> dict:
     items = replicate(labelled_texts(), args.articles)
     joined = [join_title(t, title) for t, title in items]
     n_words = sum(words(t) for t in joined)
-    print(f"corpus: {len(items)} articles, {n_words:,} words ({n_words / len(items):.0f} per article)")
+    print(
+        f"corpus: {len(items)} articles, {n_words:,} words ({n_words / len(items):.0f} per article)"
+    )
 
     with Timer() as t_load:
         analyzer = Analyzer()
     model = installed_model()
     with Timer() as t_plain_load:
         plain = spacy.load(model)
-    print(f"model {model}: tracker pipes {analyzer.nlp.pipe_names}, load {t_load.seconds:.2f} s; "
-          f"plain pipes {plain.pipe_names}, load {t_plain_load.seconds:.2f} s")
+    print(
+        f"model {model}: tracker pipes {analyzer.nlp.pipe_names}, load {t_load.seconds:.2f} s; "
+        f"plain pipes {plain.pipe_names}, load {t_plain_load.seconds:.2f} s"
+    )
 
     # Warm both (first batches pay for lazy allocations).
     list(analyzer.analyze_many(items[:4], batch_size=args.batch_size))
     list(plain.pipe(joined[:4], batch_size=args.batch_size))
 
-    best = {"tracker": float("inf"), "plain": float("inf"), "tracker_spacy_part": float("inf"),
-            "workers1": float("inf"), "workers2": float("inf")}
+    best = {
+        "tracker": float("inf"),
+        "plain": float("inf"),
+        "tracker_spacy_part": float("inf"),
+        "workers1": float("inf"),
+        "workers2": float("inf"),
+    }
 
     def time_tracker() -> float:
         with Timer() as t:
@@ -98,13 +107,19 @@ def main(argv: list[str] | None = None) -> dict:
 
     for r in range(args.rounds):
         # Alternate the order so neither side always runs first after the other's garbage.
-        order = [("tracker", time_tracker), ("plain", time_plain), ("tracker_spacy_part", time_spacy_part)]
+        order = [
+            ("tracker", time_tracker),
+            ("plain", time_plain),
+            ("tracker_spacy_part", time_spacy_part),
+        ]
         for key, fn in order if r % 2 == 0 else reversed(order):
             best[key] = min(best[key], fn())
-        line = (f"round {r + 1} (best so far): tracker {best['tracker']:.2f} s (its spaCy pipeline "
-                f"{best['tracker_spacy_part']:.2f} s), plain spaCy {best['plain']:.2f} s")
+        line = (
+            f"round {r + 1} (best so far): tracker {best['tracker']:.2f} s (its spaCy pipeline "
+            f"{best['tracker_spacy_part']:.2f} s), plain spaCy {best['plain']:.2f} s"
+        )
         if not args.no_workers:
-            for w in ((1, 2) if r % 2 == 0 else (2, 1)):
+            for w in (1, 2) if r % 2 == 0 else (2, 1):
                 with Timer() as t:
                     res = list(analyze_texts(items, workers=w, chunk=args.batch_size))
                 assert len(res) == len(items)
@@ -115,15 +130,20 @@ def main(argv: list[str] | None = None) -> dict:
             line += f", 1 worker {best['workers1']:.2f} s, 2 workers {best['workers2']:.2f} s"
         print(line, flush=True)
 
-    components = {"tracker": component_times(analyzer.nlp, joined, args.batch_size),
-                  "plain": component_times(plain, joined, args.batch_size)}
+    components = {
+        "tracker": component_times(analyzer.nlp, joined, args.batch_size),
+        "plain": component_times(plain, joined, args.batch_size),
+    }
     for k, v in components.items():
         print(f"{k} pipeline, one pass per component (s): {v}")
 
     aps = {k: round(len(items) / v, 2) for k, v in best.items() if v != float("inf")}
     result = {
         "benchmark": "nlp_throughput",
-        "articles": len(items), "words": n_words, "rounds": args.rounds, "batch_size": args.batch_size,
+        "articles": len(items),
+        "words": n_words,
+        "rounds": args.rounds,
+        "batch_size": args.batch_size,
         "model": model,
         "seconds": {k: round(v, 3) for k, v in best.items() if v != float("inf")},
         "articles_per_s": aps,
@@ -140,8 +160,11 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.no_workers:
         result["ratios"]["two_workers_vs_one"] = ratio(best["workers1"], best["workers2"])
         result["targets"]["two_workers_vs_one"] = ">= 1.7"
-    print(f"tracker {aps['tracker']} articles/s ({result['words_per_s']['tracker']:,} words/s) vs "
-          f"plain spaCy {aps['plain']} articles/s: {result['ratios']['tracker_vs_plain_spacy']}x (target >= 1.5)")
+    print(
+        f"tracker {aps['tracker']} articles/s ({result['words_per_s']['tracker']:,} words/s) vs "
+        f"plain spaCy {aps['plain']} articles/s: "
+        f"{result['ratios']['tracker_vs_plain_spacy']}x (target >= 1.5)"
+    )
     if not args.no_workers:
         print(f"2 workers vs 1: {result['ratios']['two_workers_vs_one']}x (target >= 1.7)")
     emit(result)

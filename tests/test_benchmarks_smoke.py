@@ -1,4 +1,4 @@
-"""Smoke tests: each benchmark script runs at a tiny size and reports its RESULT line (so they don't rot).
+"""Smoke tests: each benchmark script runs at a tiny size and reports its RESULT line.
 
 These check that the scripts work, not the numbers: benchmarks are run by `make bench`.
 """
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.timeout(300)
 def _result(stdout: str) -> dict:
     lines = [ln for ln in stdout.splitlines() if ln.startswith("RESULT ")]
     assert lines, f"no RESULT line in:\n{stdout[-2000:]}"
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def test_news_site_serves_feeds_pages_and_304():
@@ -64,8 +64,14 @@ def test_nlp_throughput_tiny(capsys):
 def test_end_to_end_tiny(capsys):
     import end_to_end
 
-    res = end_to_end.main(["--articles", "12", "--feeds", "2", "--min-latency", "0", "--max-latency", "0.01"])
-    assert res["stored"] == 12 and res["first_run"]["new"] == 12 and res["first_run"]["pages_failed"] == 0
+    res = end_to_end.main(
+        ["--articles", "12", "--feeds", "2", "--min-latency", "0", "--max-latency", "0.01"]
+    )
+    assert (
+        res["stored"] == 12
+        and res["first_run"]["new"] == 12
+        and res["first_run"]["pages_failed"] == 0
+    )
     assert res["rerun_304_new"] == 0 and res["rerun_no_etag_new"] == 0
     assert res["ratios"]["total_vs_analyze_only"] > 0
     assert _result(capsys.readouterr().out)["benchmark"] == "end_to_end"
@@ -82,9 +88,22 @@ def test_memory_tiny(capsys):
 
 def test_run_all_runs_a_benchmark_and_writes_the_table(tmp_path):
     out = tmp_path / "results.md"
-    proc = subprocess.run([sys.executable, str(BENCH / "run_all.py"), "--quick", "--only", "end_to_end",
-                           "--logs", str(tmp_path / "logs"), "--output", str(out)],
-                          capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "run_all.py"),
+            "--quick",
+            "--only",
+            "end_to_end",
+            "--logs",
+            str(tmp_path / "logs"),
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     md = out.read_text()
     assert "## Machine" in md and "| end_to_end | total_vs_analyze_only |" in md
@@ -92,8 +111,12 @@ def test_run_all_runs_a_benchmark_and_writes_the_table(tmp_path):
 
 
 def test_run_all_rejects_unknown_names(tmp_path):
-    proc = subprocess.run([sys.executable, str(BENCH / "run_all.py"), "--only", "nosuch",
-                           "--logs", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "run_all.py"), "--only", "nosuch", "--logs", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "unknown benchmark(s): nosuch" in proc.stderr
 
 
