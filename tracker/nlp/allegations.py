@@ -263,7 +263,10 @@ class AllegationFinder:
                     words = " ".join(t.text for t in c.subtree)
                     if not (ACCUSE_RE.search(words) or self.types_in(words)):
                         continue
-                    roles = [g for g in c.children if g.dep_ in ("nsubj", "nsubjpass")]
+                    # a passive clause's subject is a victim ("Yahoo was hit in a hack") unless the
+                    # verb itself accuses ("X was charged")
+                    passive_ok = bool(ACCUSING_VERB_RE.match(c.lower_))
+                    roles = [g for g in c.children if g.dep_ == "nsubj" or g.dep_ == "nsubjpass" and passive_ok]
                     if c.dep_ == "xcomp":
                         roles = [g for g in c.children if g.dep_ in ("dobj",)]
                     accused += [x for g in roles for x in parties(subtree(g), ACCUSABLE_KINDS)

@@ -21,6 +21,7 @@ WORD_NUM = (r"(?:half\s+an?|a\s+dozen|(?:twenty|thirty|forty|fifty|sixty|seventy
 DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 NOT_FIGURE_AFTER = re.compile(r"^\s*(?:%|per\s*cent|percent|percentage|-year|-month|-day|-count|-week|st\b|nd\b"
                               r"|rd\b|th\b|[ap]\.?m\.?\b|-to-|-\d|/\d|:\d)", re.I)
+DIGIT_OR_WORD = re.compile(rf"\d|\b{WORD_NUM}\b", re.I)
 SENTENCE_SPLIT = re.compile(r"[.!?]\s")
 
 
@@ -141,12 +142,15 @@ class FigureFinder:
                 best = self.units[t.lower_]
         return best
 
-    def find(self, doc: Doc, has_allegation: bool) -> list[RawFigure]:
-        text = doc.text
+    def find(self, doc: Doc, has_allegation: bool, sents=None, text: str | None = None) -> list[RawFigure]:
+        """Figures in the doc; `sents` and `text` are the doc's, when the caller has them already."""
+        text = doc.text if text is None else text
         out: list[RawFigure] = []
-        for sent in doc.sents:
-            s_text = sent.text
+        for sent in (doc.sents if sents is None else sents):
             s0 = sent.start_char
+            s_text = text[s0:sent.end_char]
+            if not DIGIT_OR_WORD.search(s_text):
+                continue
             sent_figs: list[RawFigure] = []
             include = bool(self.money_include.search(s_text))
             exclude = bool(self.money_exclude.search(s_text))

@@ -75,7 +75,7 @@ class Analyzer:
         self.parse_sentences(ctx)
         claims = [c for si in range(len(ctx.sents)) if (c := self.allegations.sentence_claim(ctx, si))]
         allegations = self._aggregate(ctx, claims)
-        raw_figs = self.figures.find(doc, bool(allegations))
+        raw_figs = self.figures.find(doc, bool(allegations), ctx.sents, ctx.text)
         figures = self._figures(doc, ctx, raw_figs, allegations)
         accused = list(dict.fromkeys(a for al in allegations for a in al.accused))
         responses = find_responses(ctx, self.taxonomy, accused)
@@ -143,9 +143,13 @@ class Analyzer:
             if p is not None and p.kind == "person" and all(a in org_accused for a in c.accused):
                 c.accuser = None
         named_accused = {a for c in claims if c.accuser for a in c.accused}
+        # a party that accuses someone in this article is not, unnamed, the accused of a
+        # sentence that merely mentions it next to the cue words
+        accusers = {c.accuser for c in claims if c.accuser}
         groups: dict[tuple, list[SentenceClaim]] = {}
         for c in claims:
-            accused = c.accused if c.accuser else [a for a in c.accused if a not in named_accused]
+            accused = c.accused if c.accuser else [a for a in c.accused if a not in named_accused
+                                                   and a not in accusers]
             if not accused:
                 continue
             groups.setdefault((c.accuser, tuple(sorted(accused))), []).append(c)

@@ -42,11 +42,12 @@ def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> li
                     who = last_accused
                 if who is None:
                     continue
-                key = (who, rid)
-                if key in seen:
-                    continue
-                seen.add(key)
-                out.append(Response(who, rid, text.strip(), sent.start_char, sent.end_char))
+                for party in [who, *_coordinated(slots, ctx.text, who, s0 + m.start(), accused)]:
+                    key = (party, rid)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    out.append(Response(party, rid, text.strip(), sent.start_char, sent.end_char))
     return out
 
 
@@ -58,3 +59,18 @@ def _subject(slots: list[Slot], pos: int, accused: list[str]) -> str | None:
         if s.kind in ("company", "regulator", "court", "government"):
             return None
     return None
+
+
+def _coordinated(slots: list[Slot], text: str, who: str, pos: int, accused: list[str]) -> list[str]:
+    """Accused parties joined to the subject ("Moonshot AI and MiniMax did not respond"): they answer too."""
+    before = [s for s in slots if s.end <= pos]
+    idx = next((i for i in range(len(before) - 1, -1, -1) if before[i].key == who), None)
+    if idx is None:
+        return []
+    out = []
+    for a, b in ((before[i - 1], before[i]) for i in range(idx, 0, -1)):
+        if not re.fullmatch(r"\s*(?:,|and|or|,\s*and|&)\s*", text[a.end:b.start]):
+            break
+        if a.key in accused and a.key != who:
+            out.append(a.key)
+    return out
