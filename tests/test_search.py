@@ -276,3 +276,114 @@ def test_company_seek_path_gives_same_results(db, monkeypatch):
     assert [(h.id, round(h.score, 6)) for h in seek.hits] == [
         (h.id, round(h.score, 6)) for h in walk.hits]
     assert seek.facets == walk.facets
+
+
+# --- incidents, copies and date flags ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def incident_path(tmp_path_factory):
+    return sampledb.build(tmp_path_factory.mktemp("incsearch") / "inc.db", extra=3,
+                          incidents=True)
+
+
+@pytest.fixture
+def idb(incident_path):
+    conn = open_db(incident_path, readonly=True)
+    yield conn
+    conn.conn.close()
+
+
+def article_id(db, url: str) -> int:
+    return db.execute("SELECT id FROM articles WHERE url = ?", [url]).fetchone()[0]
+
+
+NORTHWIND_URLS = [a["url"] for a in sampledb.INCIDENT_ARTICLES[:4]]
+
+
+def test_incident_filter_and_hit_links(idb):
+    from tracker import incidents
+
+    original, copy, rewrite, probe = (article_id(idb, u) for u in NORTHWIND_URLS)
+    inc = incidents.incident_of(idb, original)
+    result = search(idb, SearchFilters(incident=inc), sort="date")
+    assert sorted(h.id for h in result.hits) == sorted([original, copy, rewrite, probe])
+    by_id = {h.id: h for h in result.hits}
+    assert {h.incident_id for h in result.hits} == {inc}
+    assert by_id[original].incident.startswith("Northwind Robotics")
+    assert by_id[copy].copy_of == original and by_id[original].copy_of is None
+    assert by_id[original].copies == 1 and by_id[rewrite].copies == 0
+    assert by_id[copy].to_dict()["copy_of"] == original
+    # Text and incident filters combine; an unknown incident matches nothing.
+    assert titles(search(idb, SearchFilters(query="probe", incident=inc))) == [
+        "Regulator opens probe into Northwind Robotics over scraping"]
+    assert search(idb, SearchFilters(incident=99_999)).total == 0
+    with pytest.raises(QueryError, match="whole number"):
+        filter_clause(SearchFilters(incident="6"))
+
+
+def test_collapse_copies_shows_earliest_version_and_keeps_facets(idb):
+    filters = SearchFilters(query="Northwind")
+    full = search(idb, filters)
+    collapsed = search(idb, filters, collapse_copies=True)
+    assert full.total == 4 and collapsed.total == 3
+    assert all(h.copy_of is None for h in collapsed.hits)
+    original = article_id(idb, NORTHWIND_URLS[0])
+    assert next(h for h in collapsed.hits if h.id == original).copies == 1
+    assert collapsed.facets == full.facets
+    # A copy whose original does not match the filters still shows.
+    only_copy = search(idb, SearchFilters(source="Daily Aggregate"), collapse_copies=True)
+    assert [h.url for h in only_copy.hits] == [NORTHWIND_URLS[1]]
+
+
+def test_merged_incident_id_finds_the_survivors_articles(incident_path, tmp_path):
+    import shutil
+
+    from tracker import incidents
+
+    path = tmp_path / "merged.db"
+    shutil.copy(incident_path, path)
+    db = open_db(path)
+    northwind = incidents.incident_of(db, article_id(db, NORTHWIND_URLS[0]))
+    meta = incidents.incident_of(db, article_id(db, "https://eu.example.net/meta-fine"))
+    incidents.merge_incidents(db, northwind, meta)
+    result = search(db, SearchFilters(incident=meta))
+    assert result.total == 5
+    assert {h.incident_id for h in result.hits} == {northwind}
+    db.conn.close()
+
+
+def test_hits_carry_date_flags(idb):
+    from tracker.search import date_note
+
+    (archive,) = search(idb, SearchFilters(query="archive")).hits
+    assert archive.published is None and archive.date.day == "date unknown"
+    assert archive.date.warning == "2010-12-05 implausible: before Claude existed"
+    (feature,) = search(idb, SearchFilters(query="feature")).hits
+    assert feature.date.day == "2025-06-06" and feature.date_source == "feed"
+    assert feature.to_dict()["date_warning"] == (
+        "the page also said 2010-12-05: implausible: before Claude existed")
+    assert date_note("2025-01-01", "feed", "not json").warning is None
+    note = date_note(None, "none", ["after_fetch", "feed=2099-01-01T00:00:00+00:00: after_fetch: "
+                                    "fetched 2025-01-01"])
+    assert note.rejected == (("feed", "2099-01-01T00:00:00+00:00",
+                              "after_fetch: fetched 2025-01-01"),)
+    assert "after the page was fetched" in note.warning
+
+
+def test_cli_incident_and_collapse(incident_path, idb):
+    from tracker import incidents
+
+    inc = incidents.incident_of(idb, article_id(idb, NORTHWIND_URLS[0]))
+    out = run(["--incident", str(inc), "--collapse-copies", "--format", "json"], incident_path)
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert len(data) == 3 and {d["incident_id"] for d in data} == {inc}
+    assert max(d["copies"] for d in data) == 1
+    table = run(["Claude", "--limit", "5"], incident_path).output
+    assert "date unknown ⚠" in table and "⚠ date: 2010-12-05 implausible" in table
+    assert max(len(line) for line in table.splitlines()) <= 80
+    table = run(["--incident", str(inc)], incident_path).output
+    assert f"incident {inc}: Northwind Robotics" in table
+    assert "copy of article" in table and "1 copy; incident" in table
+    assert run(["--incident", "zero"], incident_path).exit_code == 2

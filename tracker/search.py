@@ -111,11 +111,13 @@ class SearchFilters:
     feed_tag: str | None = None  # a tag given to the feed in feeds.yaml
     language: str | None = None  # "en" also matches "en-GB"
     figures: tuple[FigureFilter, ...] = ()  # all must hold (each by some figure)
+    incident: int | None = None  # articles of this incident (a merged id means its survivor)
 
     def is_empty(self) -> bool:
         return not any((self.query and self.query.strip(), self.company, self.accuser,
                         self.accused, self.types, self.status, self.since, self.until,
-                        self.source, self.feed_tag, self.language, self.figures))
+                        self.source, self.feed_tag, self.language, self.figures,
+                        self.incident is not None))
 
 
 def _parse_date(text: str, *, end: bool, name: str) -> str:
@@ -219,6 +221,17 @@ def filter_clause(filters: SearchFilters, *, text: bool = True,
         lang = filters.language.strip().lower()
         clauses.append("(lower(a.language) = ? OR lower(a.language) LIKE ?)")
         params += [lang, lang + "-%"]
+    if filters.incident is not None:
+        if isinstance(filters.incident, bool) or not isinstance(filters.incident, int):
+            raise QueryError(f"incident must be a whole number (an incident id), "
+                             f"not {filters.incident!r}")
+        # Merging moves the articles to the surviving incident: follow merged_into there.
+        clauses.append(
+            "a.id IN (SELECT ia.article_id FROM incident_articles ia WHERE ia.incident_id IN "
+            "(WITH RECURSIVE chain(id) AS (SELECT ? UNION SELECT i.merged_into FROM incidents i "
+            "JOIN chain ON i.id = chain.id WHERE i.merged_into IS NOT NULL) "
+            "SELECT id FROM chain))")
+        params.append(filters.incident)
     for fig in filters.figures:
         units = [fig.unit] if fig.is_money else list(dict.fromkeys([fig.unit, _plural(fig.unit)]))
         marks = ",".join("?" * len(units))
@@ -359,6 +372,16 @@ class Hit:
     companies: tuple[str, ...]
     allegations: tuple[str, ...]  # one-line summaries
     score: float | None = None  # BM25 (lower is better) when ranked by relevance
+    incident_id: int | None = None  # the (surviving) incident the article belongs to
+    incident: str | None = None  # that incident's label ("Accused: type") or title
+    copy_of: int | None = None  # the earliest version, when this article is a copy of it
+    copies: int = 0  # stored copies of this article (near-duplicates linked to it)
+    date_source: str | None = None  # where the published date came from (tracker.dates)
+    date_flags: tuple[str, ...] = ()  # what was wrong with the date candidates
+
+    @property
+    def date(self) -> DateNote:
+        return date_note(self.published, self.date_source, self.date_flags)
 
     @property
     def snippet(self) -> str:
@@ -379,7 +402,11 @@ class Hit:
                 "fetched": self.fetched, "source": self.source, "language": self.language,
                 "snippet": self.snippet, "companies": list(self.companies),
                 "allegations": list(self.allegations),
-                "score": round(self.score, 4) if self.score is not None else None}
+                "score": round(self.score, 4) if self.score is not None else None,
+                "incident_id": self.incident_id, "incident": self.incident,
+                "copy_of": self.copy_of, "copies": self.copies,
+                "date_source": self.date_source, "date_flags": list(self.date_flags),
+                "date_warning": self.date.warning}
 
 
 @dataclass(frozen=True)
@@ -400,11 +427,15 @@ class SearchResult:
 
 
 def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "relevance",
-           limit: int = 20, offset: int = 0, facets: bool = True) -> SearchResult:
+           limit: int = 20, offset: int = 0, facets: bool = True,
+           collapse_copies: bool = False) -> SearchResult:
     """Articles matching `filters`, one page of them, with the total and facet counts.
 
     Relevance order is BM25 over title and text (title weighted higher); with no
-    free text, or with sort="date", newest first.
+    free text, or with sort="date", newest first. With `collapse_copies`, an
+    article whose earliest version (tracker.incidents) also matches is left out,
+    so each story shows once; its `copies` count says how many copies exist.
+    The total counts what is shown; facets always count every matching article.
     """
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
@@ -436,9 +467,10 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     # page, the total and every facet are read from it. CROSS JOIN keeps the
     # (small) matching set as the outer loop; left to itself the planner may
     # scan a whole table and probe the set instead.
-    parts = [f"SELECT * FROM (SELECT 'hit' AS k, id AS v, score AS n, published AS p FROM m "
+    shown = "s" if collapse_copies else "m"
+    parts = [f"SELECT * FROM (SELECT 'hit' AS k, id AS v, score AS n, published AS p FROM {shown} "
              f"ORDER BY {order} LIMIT ? OFFSET ?)",
-             "SELECT 'total', NULL, COUNT(*), NULL FROM m"]
+             f"SELECT 'total', NULL, COUNT(*), NULL FROM {shown}"]
     tail_params: list = [limit, offset]
     if facets:
         parts += [
@@ -456,7 +488,13 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
             "GROUP BY c.id ORDER BY n DESC, c.name LIMIT ?)",
         ]
         tail_params += [FACET_LIMIT] * 3
-    sql = f"WITH m AS MATERIALIZED ({base}) " + " UNION ALL ".join(parts)
+    collapse = ""
+    if collapse_copies:
+        # Copies link straight to the earliest version, so one level is enough.
+        collapse = (", s AS MATERIALIZED (SELECT * FROM m WHERE NOT EXISTS (SELECT 1 FROM "
+                    "article_copies c WHERE c.article_id = m.id AND c.copy_of IN "
+                    "(SELECT id FROM m)))")
+    sql = f"WITH m AS MATERIALIZED ({base}){collapse} " + " UNION ALL ".join(parts)
     try:
         result_rows = db.execute(sql, params + tail_params).fetchall()
     except sqlite3.OperationalError as exc:
@@ -518,8 +556,9 @@ def _hits(db: sqlite_utils.Database, hit_rows: list[tuple], match: str | None) -
         return []
     marks = ",".join("?" * len(ids))
     articles = {r["id"]: r for r in rows(db.execute(
-        f"SELECT id, url, title, published, fetched, source, language, "
-        f"substr(text, 1, 400) AS head FROM articles WHERE id IN ({marks})", ids))}
+        f"SELECT id, url, title, published, fetched, source, language, date_source, "
+        f"date_flags, substr(text, 1, 400) AS head FROM articles WHERE id IN ({marks})", ids))}
+    links = incident_links(db, ids)
     snippets: dict[int, str] = {}
     if match:
         # FTS5 takes `rowid IN (...)` as one seek per id, not a scan of every match.
@@ -542,16 +581,205 @@ def _hits(db: sqlite_utils.Database, hit_rows: list[tuple], match: str | None) -
         if a is None:
             continue
         snippet = snippets.get(aid) or _head(a["head"])
+        link = links.get(aid, {})
         out.append(Hit(id=aid, url=a["url"], title=a["title"], published=a["published"],
                        fetched=a["fetched"], source=a["source"], language=a["language"],
                        snippet_marked=snippet, companies=tuple(companies.get(aid, ())),
-                       allegations=tuple(s for _, s in summaries.get(aid, ())), score=score))
+                       allegations=tuple(s for _, s in summaries.get(aid, ())), score=score,
+                       incident_id=link.get("incident_id"), incident=link.get("incident"),
+                       copy_of=link.get("copy_of"), copies=link.get("copies", 0),
+                       date_source=a["date_source"],
+                       date_flags=tuple(parse_flags(a["date_flags"]))))
     return out
 
 
 def _head(text: str | None, words: int = 40) -> str:
     parts = (text or "").split()
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+# --- incidents, copies and date flags -----------------------------------------------------
+
+
+def parse_flags(value) -> list[str]:
+    """articles.date_flags (a JSON list) as a list; bad or empty values give []."""
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    try:
+        found = json.loads(value or "[]")
+    except (TypeError, ValueError):
+        return []
+    return [str(v) for v in found] if isinstance(found, list) else []
+
+
+_REASONS = {
+    "after_fetch": "implausible: after the page was fetched",
+    "before_existence": "implausible: before {name} existed",
+    "contradicts_page": "contradicts the page's other dates",
+    "unparseable": "not a readable date",
+}
+
+
+def reason_text(reason: str) -> str:
+    """A date rejection reason from tracker.dates ("before_existence: Claude dates from 2023")
+    in words for people ("implausible: before Claude existed")."""
+    code, _, detail = (reason or "").partition(":")
+    detail = detail.strip()
+    if code == "before_existence":
+        name = detail.split(" dates from ")[0] if " dates from " in detail else "what it names"
+        return _REASONS[code].format(name=name)
+    if code == "contradicts_page" and detail:
+        return f"contradicts the page: {detail}"
+    return _REASONS.get(code, reason or "rejected")
+
+
+@dataclass(frozen=True)
+class DateNote:
+    """A published date as shown to people: the value, and what was wrong with the others."""
+
+    value: str | None  # the chosen date (None: no plausible candidate, or none at all)
+    source: str | None  # which candidate it came from (feed, json-ld:datePublished...)
+    flags: tuple[str, ...]  # short flags (tracker.dates.FLAGS)
+    rejected: tuple[tuple[str, str, str], ...]  # (source, value, reason) of rejected dates
+
+    @property
+    def day(self) -> str:
+        return self.value[:10] if self.value else "date unknown"
+
+    @property
+    def warning(self) -> str | None:
+        """One line next to the date: the first rejected candidate and why, or None."""
+        if not self.rejected:
+            return None
+        source, value, reason = self.rejected[0]
+        more = len(self.rejected) - 1
+        tail = f" (+{more} more)" if more else ""
+        if self.value is None:
+            return f"{value[:10]} {reason_text(reason)}{tail}"
+        return f"the page also said {value[:10]}: {reason_text(reason)}{tail}"
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "source": self.source, "flags": list(self.flags),
+                "warning": self.warning,
+                "rejected": [{"source": s, "value": v, "reason": r, "explained": reason_text(r)}
+                             for s, v, r in self.rejected]}
+
+
+def date_note(published: str | None, date_source: str | None, date_flags) -> DateNote:
+    """Read articles.published/date_source/date_flags back into a DateNote.
+
+    tracker.incidents stores the short flags followed by "source=value: reason"
+    for each rejected candidate; values never hold "=" and reasons follow ": ".
+    """
+    flags, rejected = [], []
+    for item in parse_flags(date_flags):
+        if "=" in item:
+            source, _, rest = item.partition("=")
+            value, _, reason = rest.partition(": ")
+            rejected.append((source, value, reason))
+        else:
+            flags.append(item)
+    return DateNote(published, date_source, tuple(flags), tuple(rejected))
+
+
+def incident_links(db: sqlite_utils.Database, article_ids: list[int]) -> dict[int, dict]:
+    """article id -> {incident_id, incident (label), copy_of, copies} for the given articles.
+
+    Incident ids follow merges to the surviving incident.
+    """
+    if not article_ids:
+        return {}
+    marks = ",".join("?" * len(article_ids))
+    out: dict[int, dict] = {aid: {"incident_id": None, "incident": None, "copy_of": None,
+                                  "copies": 0} for aid in article_ids}
+    survivors: dict[int, tuple[int, str]] = {}
+    for aid, iid in db.execute(
+            f"SELECT article_id, incident_id FROM incident_articles WHERE article_id IN ({marks})",
+            article_ids).fetchall():
+        if iid not in survivors:
+            survivors[iid] = _surviving_incident(db, iid)
+        if survivors[iid] is not None:
+            out[aid]["incident_id"], out[aid]["incident"] = survivors[iid]
+    for aid, copy_of in db.execute(
+            f"SELECT article_id, copy_of FROM article_copies WHERE article_id IN ({marks})",
+            article_ids).fetchall():
+        out[aid]["copy_of"] = copy_of
+    for copy_of, n in db.execute(
+            f"SELECT copy_of, COUNT(*) FROM article_copies WHERE copy_of IN ({marks}) "
+            "GROUP BY copy_of", article_ids).fetchall():
+        out[copy_of]["copies"] = n
+    return out
+
+
+def _surviving_incident(db: sqlite_utils.Database, incident_id: int) -> tuple[int, str] | None:
+    """(id, label) of the incident, following merged_into; None when it does not exist."""
+    seen: set[int] = set()
+    current = incident_id
+    while current not in seen:
+        seen.add(current)
+        row = db.execute("SELECT merged_into, label, title FROM incidents WHERE id = ?",
+                         [current]).fetchone()
+        if row is None:
+            return None
+        if row[0] is None:
+            return current, row[1] or row[2]
+        current = row[0]
+    return None
+
+
+INCIDENT_SORTS = ("last_seen", "first_seen", "sources", "articles")
+
+
+def incident_list(db: sqlite_utils.Database, *, company: str | None = None,
+                  since: str | None = None, sort: str = "last_seen", descending: bool = True,
+                  limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+    """One page of live incidents and how many there are, sorted by `sort` (INCIDENT_SORTS).
+
+    `company` matches an accused or involved party as tracker.incidents does;
+    `since` keeps incidents last seen on or after YYYY[-MM[-DD]].
+    """
+    from tracker import incidents
+
+    if sort not in INCIDENT_SORTS:
+        raise QueryError(f"unknown incident sort {sort!r}: use one of {', '.join(INCIDENT_SORTS)}")
+    if not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 0 and {MAX_LIMIT}, not {limit!r}")
+    if not isinstance(offset, int) or offset < 0:
+        raise QueryError(f"offset must be 0 or more, not {offset!r}")
+    bound = _parse_date(since, end=False, name="since") if since else None
+    found = incidents.list_incidents(db, company=company, since=bound, limit=10**9)
+    key = {"last_seen": "last_seen", "first_seen": "first_seen", "sources": "source_count",
+           "articles": "article_count"}[sort]
+    # Undated incidents go last in either direction.
+    dated = [r for r in found if r[key] is not None]
+    undated = [r for r in found if r[key] is None]
+    dated.sort(key=lambda r: (r[key], r["id"]), reverse=descending)
+    ordered = dated + sorted(undated, key=lambda r: r["id"], reverse=descending)
+    return ordered[offset:offset + limit], len(ordered)
+
+
+def incident_detail(db: sqlite_utils.Database, incident_id: int) -> dict | None:
+    """One incident (tracker.incidents.get_incident) with each article's date note and the
+    title and source of the article a copy copies; None when there is no such incident."""
+    from tracker import incidents
+
+    if incidents.resolve(db, incident_id) is None:
+        return None
+    inc = incidents.get_incident(db, incident_id)
+    by_id = {a["id"]: a for a in inc["articles"]}
+    flags = dict(db.execute(
+        f"SELECT id, date_source FROM articles WHERE id IN ({','.join('?' * len(by_id))})",
+        list(by_id)).fetchall()) if by_id else {}
+    for a in inc["articles"]:
+        a["date"] = date_note(a["published"], flags.get(a["id"]), a["date_flags"]).to_dict()
+        original = by_id.get(a["copy_of"]) if a["copy_of"] else None
+        if a["copy_of"] and original is None:
+            row = db.execute("SELECT title, source FROM articles WHERE id = ?",
+                             [a["copy_of"]]).fetchone()
+            original = {"title": row[0], "source": row[1]} if row else None
+        a["copy_of_title"] = original["title"] if original else None
+        a["copy_of_source"] = original["source"] if original else None
+    return inc
 
 
 # --- allegation summaries -----------------------------------------------------------------
@@ -646,6 +874,19 @@ def article_detail(db: sqlite_utils.Database, article_id: int) -> dict | None:
     art["feeds"] = rows(db.execute(
         "SELECT f.id, f.name, f.url, af.first_seen FROM article_feeds af JOIN feeds f "
         "ON f.id = af.feed_id WHERE af.article_id = ? ORDER BY af.first_seen", [article_id]))
+    art["date_flags"] = parse_flags(art.get("date_flags"))
+    art["date"] = date_note(art["published"], art.get("date_source"), art["date_flags"]).to_dict()
+    link = incident_links(db, [article_id])[article_id]
+    art.update(link)
+    art["copy_of_article"] = None
+    if link["copy_of"]:
+        found = rows(db.execute("SELECT id, title, source, published FROM articles WHERE id = ?",
+                                [link["copy_of"]]))
+        art["copy_of_article"] = found[0] if found else None
+    art["copy_list"] = rows(db.execute(
+        "SELECT a.id, a.title, a.source, a.published, c.similarity FROM article_copies c "
+        "JOIN articles a ON a.id = c.article_id WHERE c.copy_of = ? ORDER BY a.id",
+        [article_id]))
     return art
 
 

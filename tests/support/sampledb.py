@@ -153,6 +153,100 @@ ARTICLES = [
     },
 ]
 
+# A story told by several outlets, for incidents (tracker.incidents): an original
+# report, a syndicated copy wrapped in aggregator junk, an independent rewrite
+# that gives another figure (contested: 24,000 vs 25,000 accounts) and a later
+# probe; then two pages whose date metadata says 2010 about Claude.
+NORTHWIND_BODY = (
+    "Contoso said on Monday that Northwind Robotics scraped data from 24,000 accounts on its "
+    "customer portal over six months. The complaint, filed in a federal court in Seattle, says "
+    "the scraping broke the portal's terms of service and exposed private order histories. "
+    "Contoso asked the court to order Northwind Robotics to delete the copied records and to "
+    "pay damages. Northwind Robotics denied the claims in a statement.")
+_NORTHWIND_ENTITIES = [("Contoso", "company", None, [], ["Contoso"]),
+                       ("Northwind Robotics", "company", None, ["Northwind"],
+                        ["Northwind Robotics"])]
+_NORTHWIND_CLAIM = ("Contoso", ["Northwind Robotics"], ["unauthorized_access", "privacy_violation"],
+                    "alleged", "Contoso said on Monday that Northwind Robotics scraped data from "
+                    "24,000 accounts on its customer portal over six months.")
+INCIDENT_ARTICLES = [
+    {
+        "url": "https://harbor.example.com/northwind-scraping",
+        "title": "Contoso accuses Northwind Robotics of scraping customer data",
+        "body": NORTHWIND_BODY, "published": "2025-06-02T07:00:00+00:00",
+        "site": "Harbor Post", "lang": "en", "feed": "wire",
+        "entities": _NORTHWIND_ENTITIES, "allegations": [_NORTHWIND_CLAIM],
+        "figures": [(24000, "accounts", None, "24,000 accounts", 0)],
+        "responses": [("Northwind Robotics", "denied",
+                       "Northwind Robotics denied the claims in a statement.")],
+    },
+    {
+        "url": "https://aggregate.example.net/2025/06/03/contoso-northwind",
+        "title": "Contoso accuses Northwind Robotics of scraping customer data | Daily Aggregate",
+        "body": ("Share this story\nSubscribe to our newsletter\n" + NORTHWIND_BODY
+                 + "\nCopyright 2025 Daily Aggregate. All rights reserved.\nRead more: related "
+                 "stories"),
+        "published": "2025-06-03T10:00:00+00:00", "site": "Daily Aggregate", "lang": "en",
+        "feed": "tech",
+        "entities": _NORTHWIND_ENTITIES, "allegations": [_NORTHWIND_CLAIM],
+        "figures": [(24000, "accounts", None, "24,000 accounts", 0)],
+        "responses": [("Northwind Robotics", "denied",
+                       "Northwind Robotics denied the claims in a statement.")],
+    },
+    {
+        "url": "https://ledger.example.org/northwind-rejects-contoso",
+        "title": "Northwind Robotics rejects Contoso scraping claims",
+        "body": ("Northwind Robotics has rejected claims by Contoso that it scraped 25,000 "
+                 "customer accounts, saying its crawler only read public pages. Contoso says the "
+                 "data was taken from behind a login wall over half a year. Lawyers for both "
+                 "firms are expected in court next month."),
+        "published": "2025-06-04T12:00:00+00:00", "site": "Tech Ledger", "lang": "en",
+        "feed": "tech",
+        "entities": _NORTHWIND_ENTITIES,
+        "allegations": [("Contoso", ["Northwind Robotics"], ["unauthorized_access"], "alleged",
+                         "Northwind Robotics has rejected claims by Contoso that it scraped "
+                         "25,000 customer accounts, saying its crawler only read public pages.")],
+        "figures": [(25000, "accounts", None, "25,000 customer accounts", 0)],
+        "responses": [("Northwind Robotics", "denied",
+                       "Northwind Robotics has rejected claims by Contoso that it scraped "
+                       "25,000 customer accounts, saying its crawler only read public pages.")],
+    },
+    {
+        "url": "https://eu.example.net/northwind-probe",
+        "title": "Regulator opens probe into Northwind Robotics over scraping",
+        "body": ("The Data Protection Authority opened an investigation into Northwind Robotics "
+                 "on Friday over the scraping of Contoso customer accounts. The authority said "
+                 "it would examine whether personal data of customers was processed lawfully."),
+        "published": "2025-06-20T08:00:00+00:00", "site": "EU Policy Wire", "lang": "en",
+        "feed": "policy",
+        "entities": [("Northwind Robotics", "company", None, ["Northwind"],
+                      ["Northwind Robotics"]),
+                     ("Data Protection Authority", "regulator", None, [],
+                      ["Data Protection Authority"])],
+        "allegations": [("Data Protection Authority", ["Northwind Robotics"],
+                         ["unauthorized_access"], "investigating",
+                         "The Data Protection Authority opened an investigation into Northwind "
+                         "Robotics on Friday over the scraping of Contoso customer accounts.")],
+        "figures": [], "responses": [],
+    },
+    {
+        "url": "https://retro.example.com/claude-feature",
+        "title": "Claude gets a new feature for developers",
+        "body": "Developers can now connect Claude to their own tools, the maker said on Tuesday.",
+        "published": None, "site": "Retro Blog", "lang": "en", "feed": "tech",
+        "date_candidates": [("json-ld:datePublished", "2010-12-05"), ("feed", "2025-06-06")],
+        "entities": [], "allegations": [], "figures": [], "responses": [],
+    },
+    {
+        "url": "https://retro.example.com/claude-archive",
+        "title": "Claude archive page",
+        "body": "An archive page listing older posts about Claude and its developer tools.",
+        "published": None, "site": "Retro Blog", "lang": "en", "feed": "tech",
+        "date_candidates": [("json-ld:datePublished", "2010-12-05")],
+        "entities": [], "allegations": [], "figures": [], "responses": [],
+    },
+]
+
 FEEDS = {
     "wire": FeedConfig(url="https://feeds.example.com/wire.xml", name="Wire", tags=("news",)),
     "tech": FeedConfig(url="https://feeds.example.com/tech.xml", name="Tech",
@@ -162,26 +256,39 @@ FEEDS = {
 }
 
 
-def build(path: str | Path, extra: int = 0) -> Path:
-    """Write the sample database at `path`; `extra` adds filler articles for pagination."""
+def build(path: str | Path, extra: int = 0, incidents: bool = False) -> Path:
+    """Write the sample database at `path`; `extra` adds filler articles for pagination.
+
+    With `incidents`, INCIDENT_ARTICLES are stored too and every article goes
+    through `tracker.incidents.on_article_stored`, as the pipeline does (dates
+    chosen, copies linked, incidents formed).
+    """
+    from tracker import incidents as incidents_stage
+
     db = open_db(path)
     feed_ids = {key: upsert_feed(db, feed) for key, feed in FEEDS.items()}
-    for item in ARTICLES:
+    for item in ARTICLES + (INCIDENT_ARTICLES if incidents else []):
         analysis = _analysis(item["title"], item["body"], entities=item["entities"],
                              allegations=item["allegations"], figures=item["figures"],
                              responses=item["responses"])
         article = ExtractedArticle(url=item["url"], text=item["body"], title=item["title"],
                                    published=item["published"], site_name=item["site"],
-                                   language=item["lang"])
-        save_article(db, article, analysis, canonical_url=item["url"],
-                     feed_id=feed_ids[item["feed"]])
+                                   language=item["lang"],
+                                   date_candidates=tuple(map(tuple,
+                                                             item.get("date_candidates", ()))))
+        stored = save_article(db, article, analysis, canonical_url=item["url"],
+                              feed_id=feed_ids[item["feed"]])
+        if incidents:
+            incidents_stage.on_article_stored(db, stored.id)
     for i in range(extra):
         title = f"Filler report number {i} on cloud security"
         body = f"Routine cloud security bulletin {i}. Nothing alleged against anyone in issue {i}."
         article = ExtractedArticle(url=f"https://filler.example.com/{i}", text=body, title=title,
                                    published=f"2021-{1 + i % 12:02d}-{1 + i % 28:02d}",
                                    site_name="Filler Daily", language="en")
-        save_article(db, article, _analysis(title, body), canonical_url=article.url,
-                     feed_id=feed_ids["tech"])
+        stored = save_article(db, article, _analysis(title, body), canonical_url=article.url,
+                              feed_id=feed_ids["tech"])
+        if incidents:
+            incidents_stage.on_article_stored(db, stored.id)
     db.conn.close()
     return Path(path)

@@ -26,7 +26,8 @@ from tracker.store import open_db
 @db_option
 @handle_errors
 def export_cmd(fmt, out_dir, query, company, include_subsidiaries, accuser, accused, types,
-               statuses, since, until, source, feed_tag, language, figures, no_text, db_path):
+               statuses, since, until, source, feed_tag, language, figures, incident, no_text,
+               db_path):
     """Export every table with joinable ids, a datapackage.json and a dataset README.
 
     \b
@@ -47,7 +48,8 @@ def export_cmd(fmt, out_dir, query, company, include_subsidiaries, accuser, accu
         raise StorageError(f"database {path} does not exist: run `tracker run` or "
                            "`tracker demo` first")
     filters = build_filters(query, company, include_subsidiaries, accuser, accused, types,
-                            statuses, since, until, source, feed_tag, language, figures)
+                            statuses, since, until, source, feed_tag, language, figures,
+                            incident)
     db = open_db(path, readonly=True)
     try:
         result = export_dataset(db, out_dir, fmt=fmt, filters=filters, text=not no_text)

@@ -11,7 +11,8 @@ from tracker.cli import main
 from tracker.cli.common import db_option, echo_csv, echo_json, handle_errors, truncate
 from tracker.search import SORTS, SearchFilters, SearchResult, parse_figure_filter, search
 
-CSV_COLUMNS = ["id", "url", "title", "published", "source", "snippet", "companies", "allegations"]
+CSV_COLUMNS = ["id", "url", "title", "published", "date_warning", "source", "snippet",
+               "companies", "allegations", "incident_id", "incident", "copy_of", "copies"]
 
 
 def filter_options(fn):
@@ -36,6 +37,9 @@ def filter_options(fn):
         click.option("--figure", "figures", multiple=True, metavar="EXPR",
                      help="Figure condition, e.g. 'accounts>=1000000' or 'EUR>=100m' "
                           "(repeat: all must hold)."),
+        click.option("--incident", type=click.IntRange(1), metavar="ID",
+                     help="Articles of this incident (`tracker incidents` lists them; a "
+                          "merged id means the incident it was merged into)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -43,12 +47,13 @@ def filter_options(fn):
 
 
 def build_filters(query, company, include_subsidiaries, accuser, accused, types, statuses,
-                  since, until, source, feed_tag, language, figures) -> SearchFilters:
+                  since, until, source, feed_tag, language, figures,
+                  incident=None) -> SearchFilters:
     return SearchFilters(
         query=query or None, company=company, include_subsidiaries=include_subsidiaries,
         accuser=accuser, accused=accused, types=tuple(types), status=tuple(statuses),
         since=since, until=until, source=source, feed_tag=feed_tag, language=language,
-        figures=tuple(parse_figure_filter(f) for f in figures),
+        figures=tuple(parse_figure_filter(f) for f in figures), incident=incident,
     )
 
 
@@ -62,14 +67,17 @@ def build_filters(query, company, include_subsidiaries, accuser, accused, types,
               help="Skip this many results (paging).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
+@click.option("--collapse-copies", is_flag=True,
+              help="Show each story once: leave out near-duplicate copies whose earliest "
+                   "version also matches (the original's line counts its copies).")
 @click.option("--facets", is_flag=True,
               help="Add facet counts (type, company, source, year): in json the output becomes "
                    "an object with total, results and facets; in table they follow the results.")
 @db_option
 @handle_errors
 def search_cmd(query, company, include_subsidiaries, accuser, accused, types, statuses, since,
-               until, source, feed_tag, language, figures, sort, limit, offset, fmt, facets,
-               db_path):
+               until, source, feed_tag, language, figures, incident, sort, limit, offset, fmt,
+               collapse_copies, facets, db_path):
     """Search stored articles: free text (FTS5) plus filters, BM25 or date order.
 
     QUERY uses FTS5 syntax: words, "exact phrases", prefix*, AND / OR / NOT
@@ -86,15 +94,17 @@ def search_cmd(query, company, include_subsidiaries, accuser, accused, types, st
       tracker search distillation --company Alibaba --since 2025
       tracker search --type privacy_violation --figure 'EUR>=100m' --sort date
       tracker search "fake accounts" --accused "Alibaba Group" --subsidiaries --format json
+      tracker search --incident 12 --collapse-copies --sort date
     """
     from tracker.config import resolve_paths
     from tracker.store import open_db
 
     filters = build_filters(query, company, include_subsidiaries, accuser, accused, types,
-                            statuses, since, until, source, feed_tag, language, figures)
+                            statuses, since, until, source, feed_tag, language, figures,
+                            incident)
     db = open_db(resolve_paths(db_path, None)[0], readonly=True)
     result = search(db, filters, sort=sort, limit=limit, offset=offset,
-                    facets=facets)
+                    facets=facets, collapse_copies=collapse_copies)
     if fmt == "json":
         if facets:
             echo_json(result.to_dict())
@@ -119,7 +129,8 @@ def print_table(result: SearchResult, *, show_facets: bool = False) -> None:
     pad = " " * 5
     for n, hit in enumerate(result.hits, start=first):
         click.echo("")
-        head = f"{n:>3}. {(hit.published or 'undated')[:10]}  {hit.source or ''}"
+        warn = " ⚠" if hit.date.warning else ""
+        head = f"{n:>3}. {hit.date.day}{warn}  {hit.source or ''}"
         click.echo(truncate(head, width))
         click.echo(pad + truncate(hit.title or "(untitled)", width - len(pad)))
         click.echo(textwrap.fill(" ".join(hit.snippet.split()), width=width,
@@ -129,6 +140,17 @@ def print_table(result: SearchResult, *, show_facets: bool = False) -> None:
             click.echo(pad + truncate("companies: " + ", ".join(hit.companies), width - len(pad)))
         for summary in hit.allegations[:3]:
             click.echo(pad + truncate("! " + summary, width - len(pad)))
+        if hit.date.warning:
+            click.echo(pad + truncate("⚠ date: " + hit.date.warning, width - len(pad)))
+        links = []
+        if hit.copy_of is not None:
+            links.append(f"copy of article {hit.copy_of}")
+        if hit.copies:
+            links.append(f"{hit.copies} cop{'ies' if hit.copies != 1 else 'y'}")
+        if hit.incident_id is not None:
+            links.append(f"incident {hit.incident_id}: {hit.incident or ''}")
+        if links:
+            click.echo(pad + truncate("; ".join(links), width - len(pad)))
         click.echo(pad + truncate(hit.url, width - len(pad)))
     if result.total > last:
         click.echo(f"\nMore: --offset {last}")
