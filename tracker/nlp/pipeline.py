@@ -6,6 +6,9 @@ import bisect
 import re
 from collections.abc import Iterable, Iterator
 
+from spacy.attrs import POS, TAG
+from spacy.tokens import Doc
+
 from tracker.nlp.allegations import AUTHORITY_KINDS, AllegationFinder, ArticleContext, SentenceClaim
 from tracker.nlp.companies import CompanyFinder, Party
 from tracker.nlp.figures import FigureFinder
@@ -16,12 +19,16 @@ from tracker.records import Allegation, Analysis, Entity, Figure, Mention
 
 EXTRACTOR_VERSION = "nlp-0.1"
 MAX_TYPES = 3
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def join_title(text: str, title: str | None) -> str:
     """The analysed text: the title, a blank line, then the body (offsets index into this)."""
     title = (title or "").strip()
-    return f"{title}\n\n{text}" if title else text
+    joined = f"{title}\n\n{text}" if title else text
+    # a lone surrogate (from a broken decode) cannot be encoded and would stop the model;
+    # the replacement character keeps every offset where it was
+    return LONE_SURROGATE.sub("\ufffd", joined)
 
 
 def surface_name(p: Party) -> str:
@@ -96,7 +103,21 @@ class Analyzer:
         chosen = [si for si in range(len(ctx.sents)) if self.allegations.is_candidate(ctx, si)]
         if not chosen:
             return
-        docs = [ctx.sents[si].as_doc() for si in chosen]
+        # Span.as_doc copies the whole doc's arrays on every call (quadratic on long texts),
+        # so the sentence docs are built from arrays taken once
+        doc = ctx.doc
+        words = [t.text for t in doc]
+        spaces = [bool(t.whitespace_) for t in doc]
+        arr = doc.to_array([TAG, POS])
+        tensor = doc.tensor if doc.tensor is not None and len(doc.tensor) == len(doc) else None
+        docs = []
+        for si in chosen:
+            a, b = ctx.sents[si].start, ctx.sents[si].end
+            d = Doc(doc.vocab, words=words[a:b], spaces=spaces[a:b])
+            d.from_array([TAG, POS], arr[a:b])
+            if tensor is not None:
+                d.tensor = tensor[a:b]
+            docs.append(d)
         for si, parsed in zip(chosen, self.parser.pipe(docs), strict=True):
             ctx.parses[si] = parsed
 
