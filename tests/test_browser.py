@@ -31,7 +31,8 @@ def base_url(tmp_path_factory):
 
     from tracker.web import create_app
 
-    path = sampledb.build(tmp_path_factory.mktemp("browser") / "sample.db", extra=25)
+    path = sampledb.build(tmp_path_factory.mktemp("browser") / "sample.db", extra=25,
+                          incidents=True)
     config = uvicorn.Config(create_app(path), host="127.0.0.1", port=0, log_level="warning",
                             lifespan="off")
     server = uvicorn.Server(config)
@@ -132,6 +133,27 @@ def test_escaping_phone_width_and_keyboard(browser, base_url):
         assert page.evaluate("document.activeElement.className") == "brand"
     finally:
         context.close()
+
+
+def test_open_incident_from_article(page, base_url):
+    page.goto(base_url + "/?q=northwind&collapse=1")
+    assert page.locator("#results-heading").inner_text().startswith("3 results")
+    page.click("li.hit h3 a:text-is('Northwind Robotics rejects Contoso scraping claims')")
+    page.wait_for_url("**/article/*")
+    page.click("a.incident-link")
+    page.wait_for_url("**/incident/*")
+    assert page.locator("h1").inner_text() == (
+        "Contoso accuses Northwind Robotics of scraping customer data")
+    assert page.locator(".sources-count").inner_text() == "3"
+    assert page.locator(".incident-articles tbody tr").count() == 4
+    assert "copy of" in page.locator(".incident-articles tr.copy").inner_text()
+    assert page.locator(".incident-timeline li").count() == 3
+    assert "Tech Ledger" in page.locator(".contested").inner_text()
+    page.screenshot(path=str(artifacts_dir() / "incident-page.png"), full_page=True)
+    # Back to the list of incidents from the page's breadcrumb.
+    page.click(".crumbs a")
+    page.wait_for_url("**/incidents")
+    assert page.locator("table.incidents tbody tr").first.inner_text().startswith("Contoso")
 
 
 def test_bad_query_shows_message(page, base_url):

@@ -779,6 +779,12 @@ def incident_detail(db: sqlite_utils.Database, incident_id: int) -> dict | None:
             original = {"title": row[0], "source": row[1]} if row else None
         a["copy_of_title"] = original["title"] if original else None
         a["copy_of_source"] = original["source"] if original else None
+    for contested in inc["contested_figures"]:
+        for value in contested["values"]:
+            # The outlets' names as they print them (sources holds the folded keys).
+            value["source_names"] = sorted({by_id[aid]["source"] for aid in value["articles"]
+                                            if aid in by_id and by_id[aid]["source"]}
+                                           ) or list(value["sources"])
     return inc
 
 

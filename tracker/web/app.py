@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from tracker import __version__
 from tracker.errors import QueryError, StorageError
+from tracker.search import DateNote, date_note
 from tracker.store import open_db
 
 HERE = Path(__file__).resolve().parent
@@ -46,9 +47,27 @@ def _environment() -> Environment:
     env.filters["day"] = lambda value: (value or "")[:10]
     env.filters["label"] = lambda value: (value or "unspecified").replace("_", " ")
     env.filters["number"] = _number
+    env.filters["date_note"] = _date_note
     env.globals["version"] = __version__
     env.globals["qs"] = lambda params: urlencode(params, doseq=True)
     return env
+
+
+def _date_note(value) -> DateNote:
+    """A DateNote from a Hit, an article dict (with "date") or a dict of date fields."""
+    if isinstance(value, DateNote):
+        return value
+    if hasattr(value, "date") and isinstance(value.date, DateNote):
+        return value.date
+    if isinstance(value, dict) and isinstance(value.get("date"), dict):
+        d = value["date"]
+        return DateNote(d.get("value"), d.get("source"), tuple(d.get("flags") or ()),
+                        tuple((r["source"], r["value"], r["reason"])
+                              for r in d.get("rejected") or ()))
+    if isinstance(value, dict):
+        return date_note(value.get("published"), value.get("date_source"),
+                         value.get("date_flags"))
+    return date_note(None, None, [])
 
 
 def _number(value) -> str:
@@ -95,7 +114,7 @@ def error_response(site: Site, request: Request, status: int, message: str) -> R
 
 def create_app(db_path: str | Path) -> Starlette:
     """The ASGI app over the database at `db_path`, opened read-only on every request."""
-    from tracker.web import article, company, search_page
+    from tracker.web import article, company, incident, search_page
 
     site = Site(db_path)
 
@@ -134,6 +153,10 @@ def create_app(db_path: str | Path) -> Starlette:
         Route("/company/{id:int}/allegations.{fmt:str}", company.download(site),
               name="company_download"),
         Route("/api/company/{id:int}", company.api(site), name="api_company"),
+        Route("/incidents", incident.list_page(site), name="incidents"),
+        Route("/api/incidents", incident.api_list(site), name="api_incidents"),
+        Route("/incident/{id:int}", incident.page(site), name="incident"),
+        Route("/api/incident/{id:int}", incident.api(site), name="api_incident"),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return Starlette(

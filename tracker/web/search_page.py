@@ -17,11 +17,12 @@ from tracker.web.app import BadRequest, Site
 PER_PAGE = 20
 MAX_PER_PAGE = 100
 DOWNLOAD_MAX = 5000  # rows in one CSV/JSON download
-DOWNLOAD_COLUMNS = ["id", "url", "title", "published", "source", "language", "snippet",
-                    "companies", "allegations"]
+DOWNLOAD_COLUMNS = ["id", "url", "title", "published", "date_warning", "source", "language",
+                    "snippet", "companies", "allegations", "incident_id", "incident", "copy_of",
+                    "copies"]
 # Query-string keys the filters use; anything else is ignored.
 FILTER_KEYS = ("q", "company", "subsidiaries", "accuser", "accused", "type", "status", "since",
-               "until", "source", "tag", "language", "figure", "sort")
+               "until", "source", "tag", "language", "figure", "sort", "incident", "collapse")
 
 
 def _one(request: Request, key: str, *, max_len: int = 500) -> str | None:
@@ -77,8 +78,26 @@ def parse_filters(request: Request) -> tuple[SearchFilters, str]:
         since=_one(request, "since", max_len=10), until=_one(request, "until", max_len=10),
         source=_one(request, "source"), feed_tag=_one(request, "tag"),
         language=_one(request, "language", max_len=20), figures=figures,
+        incident=_optional_int(request, "incident"),
     )
     return filters, sort
+
+
+def _optional_int(request: Request, key: str) -> int | None:
+    raw = _one(request, key, max_len=12)
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise BadRequest(f"parameter {key!r} must be a whole number (an id), not {raw!r}")
+    return int(raw)
+
+
+def parse_collapse(request: Request) -> bool:
+    """The `collapse` parameter: 1 shows each story once (copies left out)."""
+    value = (_one(request, "collapse") or "").lower()
+    if value not in ("", "0", "1", "on", "true", "false", "yes", "no"):
+        raise BadRequest(f"parameter 'collapse' must be 1 or 0, not {value!r}")
+    return value in ("1", "on", "true", "yes")
 
 
 def filter_params(request: Request) -> list[tuple[str, str]]:
@@ -107,18 +126,20 @@ def page(site: Site):
         page_no = _int(request, "page", 1, 1, 10_000)
         per_page = _int(request, "per_page", PER_PAGE, 1, MAX_PER_PAGE)
         params = filter_params(request)
+        collapse = parse_collapse(request)
         options = await run_in_threadpool(_options, site)
         result = None
         if not filters.is_empty():
             result = await run_in_threadpool(_run, site, filters, sort=sort, limit=per_page,
-                                             offset=(page_no - 1) * per_page)
+                                             offset=(page_no - 1) * per_page,
+                                             collapse_copies=collapse)
         pages = 0
         if result is not None:
             pages = (result.total + per_page - 1) // per_page
         title = f"Search: {filters.query}" if filters.query else "Search allegations"
         return site.render(request, "search.html", title=title, filters=filters, sort=sort,
                            result=result, page=page_no, pages=pages, per_page=per_page,
-                           params=params, options=options)
+                           params=params, options=options, collapse=collapse)
     return handler
 
 
@@ -129,15 +150,18 @@ def api(site: Site):
         offset = _int(request, "offset", 0, 0, 10_000_000)
         facets = (_one(request, "facets") or "1") not in ("0", "false", "no")
         result = await run_in_threadpool(_run, site, filters, sort=sort, limit=limit,
-                                         offset=offset, facets=facets)
+                                         offset=offset, facets=facets,
+                                         collapse_copies=parse_collapse(request))
         return JSONResponse(result.to_dict())
     return handler
 
 
-def _all_hits(site: Site, filters: SearchFilters, sort: str) -> list[dict]:
+def _all_hits(site: Site, filters: SearchFilters, sort: str,
+              collapse: bool = False) -> list[dict]:
     out: list[dict] = []
     while len(out) < DOWNLOAD_MAX:
-        result = _run(site, filters, sort=sort, limit=500, offset=len(out), facets=False)
+        result = _run(site, filters, sort=sort, limit=500, offset=len(out), facets=False,
+                      collapse_copies=collapse)
         out += [h.to_dict() for h in result.hits]
         if len(result.hits) < 500:
             break
@@ -171,6 +195,7 @@ def download(site: Site):
         if fmt not in ("csv", "json"):
             raise BadRequest(f"unknown download format {fmt!r}: use .csv or .json")
         filters, sort = parse_filters(request)
-        records = await run_in_threadpool(_all_hits, site, filters, sort)
+        records = await run_in_threadpool(_all_hits, site, filters, sort,
+                                          parse_collapse(request))
         return download_response(records, DOWNLOAD_COLUMNS, fmt, "search-results")
     return handler
