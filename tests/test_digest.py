@@ -68,7 +68,8 @@ def test_content_groups_merges_sources_and_finds_status_change(sample):
         "Acme", "Alibaba", "Anthropic", "US Department of Justice", "Widget Corp"]
     assert [f.name for f in d.failed_feeds] == ["Broken feed"]
     assert d.counts == {"articles": 4, "allegations": 4, "items": 3, "companies_accused": 3,
-                        "status_changes": 1, "new_companies": 5, "failed_feeds": 1}
+                        "status_changes": 1, "new_companies": 5, "failed_feeds": 1,
+                        "incidents": 0}
 
 
 def test_filters(sample):
@@ -188,13 +189,15 @@ def test_json_shape(sample):
     data = json.loads(render(digest_day2(sample), "json"))
     assert set(data) == {"digest", "since", "until", "generated", "filters", "nothing_new",
                          "counts", "groups", "items", "status_changes", "new_companies",
-                         "failed_feeds"}
+                         "failed_feeds", "incidents"}
     item_ids = {i["id"] for i in data["items"]}
     assert {i for g in data["groups"] for i in g["items"]} == item_ids
     item = data["items"][0]
     assert set(item) == {"id", "allegation_ids", "summary", "accuser", "accused", "types",
                          "status", "previous_status", "confidence", "figures", "evidence",
-                         "first_stored", "last_stored", "sources", "incident_id", "incident"}
+                         "first_stored", "last_stored", "sources", "incident_id", "incident",
+                         "incident_sources"}
+    assert set(data["groups"][0]) == {"company", "items", "incidents"}
     assert set(item["sources"][0]) == {"title", "url", "site", "published"}
 
 
@@ -231,3 +234,53 @@ def test_items_name_their_incident_following_merges(sample):
     assert (item.incident_id, item.incident) == (2, "Alibaba: distillation")
     assert "incident: Alibaba: distillation" in render(d, "md")
     assert json.loads(render(d, "json"))["items"][0]["incident_id"] == 2
+
+
+STORY = ("The complaint says the crawler collected order histories from the customer portal "
+         "over six months and broke the terms of service that every customer accepted when "
+         "signing up for an account with the company last year.")
+
+
+def test_items_group_under_their_incident_with_independent_sources(db_path):
+    """Real incidents (tracker.incidents): an original, a copy wrapped in junk and an
+    independent rewrite form one incident of 2 independent sources; an unrelated claim
+    against the same company stays outside it."""
+    from tests.support.digestdb import DigestDB
+
+    d = DigestDB(db_path)
+    claim = Claim("Contoso", ("Northwind",), ("unauthorized_access",),
+                  figures=("24,000 accounts",))
+    d.article(DAY3, "Contoso accuses Northwind of scraping", [claim], source="harbor.example",
+              extra=STORY, group=True)
+    d.article(DAY3, "Contoso accuses Northwind of scraping", [claim], source="aggregate.example",
+              extra=STORY + "\nShare this story with your friends and colleagues on social media",
+              group=True)
+    d.article(DAY3, "Northwind rejects Contoso claims", [
+        Claim("Contoso", ("Northwind",), ("unauthorized_access",), figures=("25,000 accounts",),
+              response="denied")], source="ledger.example", group=True)
+    d.article(DAY3, "Northwind sued over patents", [
+        Claim("Initech", ("Northwind",), ("patent_infringement",))], source="ledger.example")
+    digest = build_digest(d.db, since=D3, until=D4)
+    (incident,) = digest.incidents
+    assert incident.source_count == 2 and incident.article_count == 3
+    assert digest.counts["incidents"] == 1
+    ((company, ids),) = digest.groups
+    assert company == "Northwind" and len(ids) == 2
+    inside = [i for i in digest.items if i.incident_id == incident.id]
+    assert len(inside) == 1 and len(inside[0].sources) == 3 and inside[0].incident_sources == 2
+    assert ids[0] == inside[0].id  # the incident's items come first in the company group
+    md = render(digest, "md")
+    head = f"- Incident {incident.id}: Contoso accuses Northwind of scraping — 2 independent sources"
+    assert head in md
+    assert "\n  - **Contoso -> Northwind: unauthorized access, alleged" in md
+    assert "\n- **Initech -> Northwind: patent infringement" in md  # outside the incident
+    html = render(digest, "html")
+    assert "<em>Incident " in html and "2 independent sources" in html and "<script" not in html
+    data = json.loads(render(digest, "json"))
+    assert data["groups"][0]["incidents"] == [incident.id]
+    assert data["incidents"][0]["source_count"] == 2
+    assert data["incidents"][0]["items"] == [inside[0].id]
+    feed = feedparser.parse(render(digest, "atom"))
+    assert not feed.bozo
+    assert any(t["term"] == f"incident-{incident.id}" for e in feed.entries for t in e.tags)
+    d.close()

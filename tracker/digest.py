@@ -24,7 +24,13 @@ never moves it.
 
 Content
 -------
-- New allegations grouped by accused company. Allegations with the same
+- New allegations grouped by accused company, and within a company by
+  incident (tracker.incidents): items whose articles belong to one incident
+  sit together under an incident line with its title, its independent source
+  count (copies excluded) and its article count; items in no incident follow.
+  The company stays the outer grouping because a digest reader scans for the
+  companies they follow; the incident line then says how many outlets
+  independently carry the story. Allegations with the same
   accuser, accused and primary type stored in the same period (the same story
   from several outlets) are merged into one item listing every source link.
   Each item has the one-line summary (``Anthropic -> Alibaba: model
@@ -52,8 +58,14 @@ a feed reader shows each item once), and ``json``::
       "filters": {"company": null, "types": [], "feed_tag": null, "min_confidence": null},
       "nothing_new": false,
       "counts": {"articles": 4, "allegations": 5, "items": 4, "companies_accused": 3,
-                 "status_changes": 1, "new_companies": 5, "failed_feeds": 1},
-      "groups": [{"company": "Alibaba", "items": ["allegation-2"]}, ...],
+                 "status_changes": 1, "new_companies": 5, "failed_feeds": 1,
+                 "incidents": 2},
+      "groups": [{"company": "Alibaba", "items": ["allegation-2"],
+                  "incidents": [7]}, ...],       # incident ids in the group, in order
+      "incidents": [{"id": 7, "title": "...", "label": "Alibaba: model_distillation",
+                     "status": "alleged", "first_seen": "2025-03-02", "last_seen": "...",
+                     "source_count": 2, "article_count": 3,   # independent sources, articles
+                     "items": ["allegation-2"]}],
       "items": [{"id": "allegation-2", "allegation_ids": [2, 3], "summary": "...",
                  "accuser": "Anthropic", "accused": ["Alibaba"],
                  "types": ["model_distillation"], "status": "alleged",
@@ -61,6 +73,7 @@ a feed reader shows each item once), and ``json``::
                  "figures": ["over 25,000 accounts"], "evidence": "...",
                  "first_stored": "...", "last_stored": "...",
                  "incident_id": 7 | null, "incident": "Alibaba: model distillation" | null,
+                 "incident_sources": 2 | null,   # the incident's independent sources
                  "sources": [{"title": "...", "url": "...", "site": "...",
                               "published": "2025-03-02"}]}],
       "status_changes": [{"company": "DeepSeek", "type": "model_distillation",
@@ -91,7 +104,7 @@ import json
 import os
 import re
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -170,10 +183,26 @@ class DigestItem:
     sources: tuple[Source, ...]
     incident_id: int | None = None  # the incident (tracker.incidents) its article belongs to
     incident: str | None = None  # that incident's title
+    incident_sources: int | None = None  # the incident's independent sources (copies excluded)
 
     @property
     def tag_uri(self) -> str:
         return f"{TAG_PREFIX}allegation/{self.allegation_ids[0]}"
+
+
+@dataclass(frozen=True)
+class DigestIncident:
+    """An incident that new items of the digest belong to (as stored, merges followed)."""
+
+    id: int
+    title: str
+    label: str | None
+    status: str | None
+    first_seen: str | None
+    last_seen: str | None
+    source_count: int  # independent sources: copies do not count
+    article_count: int
+    items: tuple[str, ...]  # DigestItem ids
 
 
 @dataclass(frozen=True)
@@ -216,6 +245,7 @@ class Digest:
     new_companies: tuple[NewCompany, ...]
     failed_feeds: tuple[FailedFeed, ...]
     counts: dict[str, int]
+    incidents: tuple[DigestIncident, ...] = ()
 
     @property
     def nothing_new(self) -> bool:
@@ -224,12 +254,20 @@ class Digest:
     def item(self, item_id: str) -> DigestItem:
         return next(i for i in self.items if i.id == item_id)
 
+    def incident(self, incident_id: int) -> DigestIncident | None:
+        return next((i for i in self.incidents if i.id == incident_id), None)
+
     def to_dict(self) -> dict:
         return {
             "digest": self.name, "since": self.since, "until": self.until,
             "generated": self.generated, "filters": asdict(self.filters),
             "nothing_new": self.nothing_new, "counts": dict(self.counts),
-            "groups": [{"company": c, "items": list(ids)} for c, ids in self.groups],
+            "groups": [{"company": c, "items": list(ids),
+                        "incidents": list(dict.fromkeys(
+                            self.item(i).incident_id for i in ids
+                            if self.item(i).incident_id is not None))}
+                       for c, ids in self.groups],
+            "incidents": [asdict(i) for i in self.incidents],
             "items": [asdict(i) for i in self.items],
             "status_changes": [asdict(s) for s in self.status_changes],
             "new_companies": [asdict(c) for c in self.new_companies],
@@ -381,6 +419,7 @@ def _allegations(db: sqlite_utils.Database, since: str, until: str,
     incidents = _incidents(db, {r["incident_id"] for r in found if r["incident_id"]})
     for r in found:
         r["incident_id"], r["incident"] = incidents.get(r["incident_id"], (None, None))
+        r["incident_sources"] = None
         try:
             r["types"] = list(json.loads(r["types"] or "[]"))
         except ValueError:
@@ -409,6 +448,23 @@ def _incidents(db: sqlite_utils.Database, ids: set[int]) -> dict[int, tuple[int,
         if title is not None:
             out[start] = (current, title)
     return out
+
+
+def _incident_records(db: sqlite_utils.Database, items: list[DigestItem]
+                      ) -> tuple[DigestIncident, ...]:
+    """The incidents the items belong to, in the items' order, with their source counts."""
+    order: dict[int, list[str]] = {}
+    for item in items:
+        if item.incident_id is not None:
+            order.setdefault(item.incident_id, []).append(item.id)
+    out = []
+    for iid, item_ids in order.items():
+        row = db.execute("SELECT title, label, status, first_seen, last_seen, source_count, "
+                         "article_count FROM incidents WHERE id = ?", [iid]).fetchone()
+        if row is not None:
+            out.append(DigestIncident(iid, row[0], row[1], row[2], row[3], row[4], row[5] or 0,
+                                      row[6] or 0, tuple(item_ids)))
+    return tuple(out)
 
 
 def _previous_status(db: sqlite_utils.Database, company_id: int, type_id: str,
@@ -475,6 +531,9 @@ def build_digest(db: sqlite_utils.Database, *, since: str, until: str,
     filters = filters or DigestFilters()
     found = _allegations(db, since, until, filters)
     items, changes = _merge(db, found, since)
+    incident_records = _incident_records(db, items)
+    sources = {i.id: i.source_count for i in incident_records}
+    items = [replace(i, incident_sources=sources.get(i.incident_id)) for i in items]
     by_company: dict[str, list[str]] = {}
     for item in items:
         for company in item.accused or ("(accused not named)",):
@@ -498,8 +557,9 @@ def build_digest(db: sqlite_utils.Database, *, since: str, until: str,
     counts = {"articles": articles, "allegations": len(found), "items": len(items),
               "companies_accused": len(groups), "status_changes": len(changes),
               "new_companies": len(new_companies), "failed_feeds": len(failed)}
+    counts["incidents"] = len(incident_records)
     return Digest(since, until, generated or now_iso(), name, filters, tuple(items), groups,
-                  tuple(changes), new_companies, failed, counts)
+                  tuple(changes), new_companies, failed, counts, incident_records)
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -539,8 +599,36 @@ def _details(item: DigestItem) -> str:
     if item.confidence is not None:
         bits.append(f"confidence {item.confidence:.2f}")
     if item.incident:
-        bits.append(f"incident: {item.incident}")
+        bits.append(f"incident: {item.incident}" + (
+            f" ({_sources(item.incident_sources)})" if item.incident_sources is not None else ""))
     return " · ".join(bits)
+
+
+def _sources(n: int) -> str:
+    return f"{n} independent source{'s' * (n != 1)}"
+
+
+def _incident_line(inc: DigestIncident) -> str:
+    """"Incident 7: title — 3 independent sources, 4 articles, since 2025-03-02"."""
+    bits = [_sources(inc.source_count),
+            f"{inc.article_count} article{'s' * (inc.article_count != 1)}"]
+    if inc.first_seen:
+        bits.append(f"first seen {inc.first_seen}")
+    if inc.status:
+        bits.append(inc.status)
+    return f"Incident {inc.id}: {inc.title} — " + ", ".join(bits)
+
+
+def _runs(d: Digest, ids) -> list[tuple[DigestIncident | None, list[DigestItem]]]:
+    """A company's items in runs: those of one incident together, then those of none."""
+    runs: list[tuple[DigestIncident | None, list[DigestItem]]] = []
+    for item in map(d.item, ids):
+        inc = d.incident(item.incident_id) if item.incident_id is not None else None
+        if runs and runs[-1][0] is inc:
+            runs[-1][1].append(item)
+        else:
+            runs.append((inc, [item]))
+    return runs
 
 
 def _source_meta(s: Source) -> str:
@@ -564,10 +652,16 @@ def render_markdown(d: Digest) -> str:
         out += ["## New allegations", ""]
         for company, ids in d.groups:
             out += [f"### {company} ({len(ids)})", ""]
-            for item in map(d.item, ids):
-                out.append(f"- **{item.summary}**  ")
-                out.append(f"  {_details(item)}  ")
-                out.append("  Sources: " + "; ".join(_source_md(s) for s in item.sources))
+            for inc, run in _runs(d, ids):
+                pad = ""
+                if inc is not None:
+                    out.append(f"- {_incident_line(inc)}")
+                    pad = "  "
+                for item in run:
+                    out.append(f"{pad}- **{item.summary}**  ")
+                    out.append(f"{pad}  {_details(item)}  ")
+                    out.append(f"{pad}  Sources: "
+                               + "; ".join(_source_md(s) for s in item.sources))
             out.append("")
     if d.new_companies:
         out += ["## New companies", ""]
@@ -605,14 +699,21 @@ def render_html(d: Digest) -> str:
         for company, ids in d.groups:
             out.append(f'<h3 style="font-size:15px;margin:14px 0 6px">{e(company)} '
                        f'({len(ids)})</h3>\n<ul style="padding-left:20px">')
-            for item in map(d.item, ids):
-                links = "<br>\n".join(
-                    f'<a href="{e(s.url)}" style="color:#1a5fb4">{e(s.title or s.url)}</a> '
-                    f'<span style="{_MUTED}">({e(_source_meta(s))})<br>\n{e(s.url)}</span>'
-                    for s in item.sources)
-                out.append(f'<li style="margin-bottom:10px"><strong>{e(item.summary)}</strong>'
-                           f'<br>\n<span style="{_MUTED}">{e(_details(item))}</span><br>\n'
-                           f"Sources:<br>\n{links}</li>")
+            for inc, run in _runs(d, ids):
+                if inc is not None:
+                    out.append(f'<li style="margin-bottom:10px;list-style:square">'
+                               f"<em>{e(_incident_line(inc))}</em>\n"
+                               f'<ul style="padding-left:18px">')
+                for item in run:
+                    links = "<br>\n".join(
+                        f'<a href="{e(s.url)}" style="color:#1a5fb4">{e(s.title or s.url)}</a> '
+                        f'<span style="{_MUTED}">({e(_source_meta(s))})<br>\n{e(s.url)}</span>'
+                        for s in item.sources)
+                    out.append(f'<li style="margin-bottom:10px"><strong>{e(item.summary)}'
+                               f'</strong><br>\n<span style="{_MUTED}">{e(_details(item))}'
+                               f"</span><br>\nSources:<br>\n{links}</li>")
+                if inc is not None:
+                    out.append("</ul></li>")
             out.append("</ul>")
     if d.new_companies:
         out.append(f'<h2 style="{_H2}">New companies</h2>\n<ul>')
@@ -667,6 +768,10 @@ def render_atom(d: Digest) -> str:
                 f"href={quoteattr(s.url)}/>" for n, s in enumerate(item.sources)]
         out += [f"    <category term={quoteattr(t)} label={quoteattr(type_label(t))}/>"
                 for t in item.types]
+        if item.incident_id is not None:
+            out.append(f"    <category term={quoteattr(f'incident-{item.incident_id}')} "
+                       f"scheme={quoteattr(TAG_PREFIX + 'incident')} "
+                       f"label={quoteattr(item.incident or '')}/>")
         out += [f"    <summary>{_x(item.summary + ' — ' + _details(item))}</summary>",
                 f'    <content type="html">{_x("".join(body))}</content>',
                 "  </entry>"]

@@ -113,16 +113,25 @@ class DigestDB:
 
     def article(self, when: str, title: str, claims: list[Claim], *, feed_id: int | None = None,
                 source: str = "example.com", published: str | None = None,
-                extra: str = "") -> int:
-        """Store an article stating `claims` (plus `extra` text) as if fetched at `when`."""
+                extra: str = "", group: bool = False) -> int:
+        """Store an article stating `claims` (plus `extra` text) as if fetched at `when`.
+
+        With `group`, the article then goes through tracker.incidents as the pipeline
+        does (copies linked, incidents formed).
+        """
         self._n += 1
         body, analysis = analysis_for(title, claims, extra)
         url = f"https://{source}/news/{self._n}"
         art = ExtractedArticle(url=url, text=body, title=title, site_name=source,
                                published=published or when[:10], language="en")
         with frozen_time(when):
-            return store.save_article(self.db, art, analysis, canonical_url=url,
-                                      feed_id=feed_id, guid=url).id
+            article_id = store.save_article(self.db, art, analysis, canonical_url=url,
+                                            feed_id=feed_id, guid=url).id
+            if group:
+                from tracker import incidents
+
+                incidents.on_article_stored(self.db, article_id)
+        return article_id
 
     def close(self) -> None:
         self.db.close()
