@@ -270,8 +270,8 @@ def test_items_group_under_their_incident_with_independent_sources(db_path):
     assert len(inside) == 1 and len(inside[0].sources) == 3 and inside[0].incident_sources == 2
     assert ids[0] == inside[0].id  # the incident's items come first in the company group
     md = render(digest, "md")
-    head = f"- Incident {incident.id}: Contoso accuses Northwind of scraping — 2 independent sources"
-    assert head in md
+    assert (f"- Incident {incident.id}: Contoso accuses Northwind of scraping — "
+            "2 independent sources") in md
     assert "\n  - **Contoso -> Northwind: unauthorized access, alleged" in md
     assert "\n- **Initech -> Northwind: patent infringement" in md  # outside the incident
     html = render(digest, "html")
