@@ -95,7 +95,7 @@ def test_sigkill_at_any_point_then_rerun_completes(slow_site, tmp_path, kill_aft
         else:
             time.sleep(0.5)  # during start-up, migrations and the feed fetch
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        proc.communicate(timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()

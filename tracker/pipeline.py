@@ -216,7 +216,8 @@ def _feed_due(state: dict, now: datetime) -> bool:
         return True
 
 
-async def _run_async(config: Config, db: sqlite_utils.Database, summary: RunSummary, *,
+async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_utils.Database,
+                     summary: RunSummary, *,
                      analyzer: Analyzer, force: bool, progress: Progress | None) -> None:
     from tracker.feeds import parse_feed
     from tracker.fetch import Fetcher, next_fetch_after
@@ -239,7 +240,7 @@ async def _run_async(config: Config, db: sqlite_utils.Database, summary: RunSumm
             job = await queue.get()
             if job is None:
                 return
-            await loop.run_in_executor(None, process_page, db, analyzer, job, summary)
+            await loop.run_in_executor(None, process_page, writer, analyzer, job, summary)
             if progress:
                 progress("article", {"url": job.entry.url})
 
@@ -332,7 +333,7 @@ async def _run_async(config: Config, db: sqlite_utils.Database, summary: RunSumm
     # Articles a killed run stored without their incident step.
     from tracker import incidents
 
-    await loop.run_in_executor(None, incidents.rebuild, db)
+    await loop.run_in_executor(None, incidents.rebuild, writer)
     for canon, feed_id, entry in deferred_links:
         existing = store.find_article(db, canonical_url=canon, guid=entry.guid)
         if existing is not None and store.link_feed(db, existing, feed_id, entry.guid, entry.url):
@@ -350,16 +351,21 @@ def run(config: Config, db_path: str, *, force: bool = False, nlp: bool = True,
     summary = RunSummary(started=datetime.now(UTC).replace(microsecond=0))
     with run_lock(db_path, wait=wait):
         db = store.open_db(db_path)
+        # The worker thread that stores articles gets a connection of its own: a
+        # transaction on a shared connection would be committed half-done by the
+        # feed bookkeeping the event loop writes meanwhile.
+        writer = store.open_db(db_path, migrate=False)
         run_id = store.start_run(db, summary.started.isoformat())
         analyzer = Analyzer(config.settings, enabled=nlp)
         try:
-            asyncio.run(_run_async(config, db, summary, analyzer=analyzer, force=force,
+            asyncio.run(_run_async(config, db, writer, summary, analyzer=analyzer, force=force,
                                    progress=progress))
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
             summary.finished = datetime.now(UTC).replace(microsecond=0)
             store.finish_run(db, run_id, summary.to_dict())
+            writer.conn.close()
             db.conn.close()
     return summary
 
