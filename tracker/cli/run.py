@@ -80,6 +80,27 @@ def print_summary(summary: RunSummary, db_path: str, seconds: float) -> None:
         for e in feed_errors:
             click.echo(f"    - {e['feed']}: {truncate(e['error'], 150)}")
     click.echo(f"  Database: {db_path}")
+    if s.allegations_new:
+        _print_new_allegations(db_path, s.started.isoformat())
+
+
+def _print_new_allegations(db_path: str, since: str, limit: int = 10) -> None:
+    """What the run found: the allegations it stored, one line each."""
+    from tracker.search import allegation_rows
+
+    db = store.open_db(db_path, readonly=True)
+    try:
+        found = allegation_rows(db, "al.created >= ?", [since])
+    finally:
+        db.conn.close()
+    if not found:
+        return
+    click.echo(f"  New allegations ({len(found)}):")
+    for row in found[-limit:]:
+        click.echo(f"    - {truncate(row['summary'], 110)}")
+    if len(found) > limit:
+        click.echo(f"    ... and {len(found) - limit} more: tracker digest --since {since} "
+                   f"--db {db_path}")
 
 
 def _exit_code(summary: RunSummary) -> int:
