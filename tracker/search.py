@@ -837,7 +837,7 @@ def summarize(allegation: dict) -> str:
     accused = ", ".join(allegation.get("accused") or []) or "unknown party"
     types = allegation.get("types") or ([allegation["type"]] if allegation.get("type") else [])
     bits = [" / ".join(type_label(t) for t in types) or type_label(None), allegation["status"]]
-    bits += list(allegation.get("figures") or [])[:2]
+    bits += list(dict.fromkeys(allegation.get("figures") or []))[:2]
     return f"{accuser} -> {accused}: " + ", ".join(b for b in bits if b)
 
 
