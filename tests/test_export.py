@@ -19,13 +19,14 @@ from tracker.errors import QueryError, UsageError
 from tracker.export import PARQUET_HINT, export_dataset, table_specs
 from tracker.search import SearchFilters
 
-TABLES = ["feeds", "articles", "companies", "allegations", "allegation_parties", "figures",
-          "responses", "mentions"]
+TABLES = ["feeds", "articles", "article_copies", "companies", "allegations",
+          "allegation_parties", "figures", "responses", "mentions", "incidents",
+          "incident_articles"]
 
 
 @pytest.fixture
 def sample(db_path):
-    d = build_sample(db_path)
+    d = build_sample(db_path, incidents=True)
     yield d
     d.close()
 
@@ -214,3 +215,66 @@ def test_cli_export_with_filters(sample, tmp_path):
     res = CliRunner().invoke(main, ["export", "--db", str(sample.path), "--out",
                                     str(tmp_path / "file")])
     assert res.exit_code == 2
+
+
+def test_incidents_copies_and_date_flags_export_and_join(sample, tmp_path):
+    from tracker import incidents
+
+    db = sample.db
+    # Fold the Instagram incident into Meta's, as `tracker incidents merge` would: the
+    # merged incident stays in the export with merged_into set.
+    first, second = (db.execute("SELECT id FROM articles WHERE title = ?", [t]).fetchone()[0]
+                     for t in ("Meta fined EUR 1.2bn", "Instagram accused over scraping"))
+    keep, other = incidents.incident_of(db, first), incidents.incident_of(db, second)
+    assert keep != other
+    incidents.merge_incidents(db, keep, other)
+    export_dataset(db, tmp_path, fmt="jsonl")
+    package, tables = read_back(tmp_path)
+    assert_keys_resolve(package, tables)
+    report = validate_inline(package, tables)
+    assert report.valid, report.flatten(["resource_name", "type", "note"])
+    by_id = {a["id"]: a for a in tables["articles"]}
+    (copy,) = tables["article_copies"]
+    assert by_id[copy["article_id"]]["title"] == "Widget Corp patent spat | Aggregator"
+    assert by_id[copy["copy_of"]]["title"] == "Widget Corp patent spat"
+    # Incident membership joins back to titles; the copy sits in its original's incident.
+    member = {r["article_id"]: r["incident_id"] for r in tables["incident_articles"]}
+    assert member[copy["article_id"]] == member[copy["copy_of"]]
+    patent = next(i for i in tables["incidents"] if i["id"] == member[copy["copy_of"]])
+    assert patent["source_count"] == 1 and patent["article_count"] == 2
+    merged = [i for i in tables["incidents"] if i["merged_into"] is not None]
+    assert [(i["id"], i["merged_into"]) for i in merged] == [(other, keep)]
+    assert member[first] == member[second] == keep
+    # Date columns: where the date came from and what was wrong, as lists.
+    assert all(isinstance(a["date_flags"], list) for a in tables["articles"])
+    assert {a["date_source"] for a in tables["articles"]} <= {"stored", "feed", "none", None}
+    fields = {f["name"]: f for r in package["resources"] if r["name"] == "articles"
+              for f in r["schema"]["fields"]}
+    assert fields["date_flags"]["type"] == "array" and "rejected" in fields["date_flags"][
+        "description"]
+
+
+def test_subset_by_incident_keeps_copy_links_only_inside(sample, tmp_path):
+    from tracker import incidents
+
+    db = sample.db
+    original = db.execute("SELECT id FROM articles WHERE title = 'Widget Corp patent spat'"
+                          ).fetchone()[0]
+    inc = incidents.incident_of(db, original)
+    export_dataset(db, tmp_path / "inc", fmt="csv", filters=SearchFilters(incident=inc))
+    package, tables = read_back(tmp_path / "inc")
+    assert sorted(a["title"] for a in tables["articles"]) == [
+        "Widget Corp patent spat", "Widget Corp patent spat | Aggregator"]
+    assert [i["id"] for i in tables["incidents"]] == [inc]
+    assert len(tables["article_copies"]) == 1
+    assert_keys_resolve(package, tables)
+    report = frictionless.validate(tmp_path / "inc" / "datapackage.json")
+    assert report.valid, report.flatten(["resource_name", "type", "note"])
+    # Only the copy selected: its link to an original outside the subset is left out.
+    export_dataset(db, tmp_path / "copy", fmt="csv",
+                   filters=SearchFilters(source="aggregator.example"))
+    package, tables = read_back(tmp_path / "copy")
+    assert len(tables["articles"]) == 1 and tables["article_copies"] == []
+    assert_keys_resolve(package, tables)
+    readme = (tmp_path / "inc" / "README.md").read_text()
+    assert f"incident: {inc}" in readme and "incidents.source_count" in readme

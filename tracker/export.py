@@ -10,8 +10,9 @@ it is read (Parquet in one row group per chunk), so memory stays flat however
 large the database is.
 
 Filters are search's `SearchFilters` (company incl. aliases, allegation type,
-publication date range, source, feed tag...) and select articles. Every row derived from a selected
-article comes with it (its allegations, parties, figures, responses, mentions),
+publication date range, source, feed tag, incident...) and select articles. Every row derived from
+a selected article comes with it (its allegations, parties, figures, responses, mentions,
+incident membership and the incident itself, copy links whose both ends are selected),
 and so do the companies and feeds those rows refer to, so every foreign key in
 the subset resolves.
 """
@@ -135,6 +136,12 @@ def _prepare_subset(db: sqlite_utils.Database, filters: SearchFilters) -> dict[s
         "figures": in_articles,
         "responses": in_articles,
         "mentions": in_articles,
+        # Both ends of a copy link must be in the subset for the foreign keys to resolve.
+        "article_copies": f"{in_articles} AND copy_of IN (SELECT id FROM temp.x_articles)",
+        # Merging moves every article to the survivor, so selected incidents are never
+        # merged ones and merged_into stays empty (it resolves trivially).
+        "incidents": f"id IN (SELECT incident_id FROM incident_articles WHERE {in_articles})",
+        "incident_articles": in_articles,
     }
 
 
@@ -316,7 +323,10 @@ def _readme(result: ExportResult) -> str:
         "",
         "Ids are the tracker's database ids and join across files: `article_id` refers to "
         "`articles.id`, `company_id` and `accuser_id` to `companies.id`, `allegation_id` to "
-        "`allegations.id`, `feed_id` to `feeds.id`. `datapackage.json` describes every field "
+        "`allegations.id`, `feed_id` to `feeds.id`, `incident_id` to `incidents.id`, "
+        "`article_copies.copy_of` to the earliest version in `articles.id`. Count independent "
+        "sources with `incidents.source_count` (copies are not independent); an incident with "
+        "`merged_into` set has been folded into that one. `datapackage.json` describes every field "
         "(type and meaning) and every primary and foreign key (Frictionless Data Package); "
         "`frictionless validate datapackage.json` checks the files against it.",
         "",

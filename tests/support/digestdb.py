@@ -143,40 +143,57 @@ DAY2_LATE = "2025-03-02T15:30:00+00:00"
 DAY3 = "2025-03-03T10:00:00+00:00"
 
 
-def build_sample(path: str | Path) -> DigestDB:
+PATENT_STORY = ("Court papers filed in Delaware describe three patents on conveyor sensors and "
+                "say the company shipped devices using them for two years without a license "
+                "after talks between the two firms broke down last spring.")
+
+
+def build_sample(path: str | Path, incidents: bool = False) -> DigestDB:
     """Three days of news: a distillation story reported twice, a case that moves from
     alleged to charged, a low-confidence patent claim, a fine with a response, a failing feed,
     and a claim against a subsidiary (Instagram, parent Meta).
+
+    With `incidents`, every article goes through tracker.incidents (incidents form,
+    dates are chosen) and the patent story gets a longer text and a reprint wrapped in
+    aggregator junk on day 3, linked to it as a copy.
     """
     d = DigestDB(path)
+    group = incidents
     ai = d.feed("https://ai.example/feed.xml", tags=("ai",), name="AI wire")
     privacy = d.feed("https://privacy.example/rss", tags=("privacy",), name="Privacy news")
     broken = d.feed("https://broken.example/rss", tags=("ai",), name="Broken feed")
     d.fetch(ai, DAY1)
     d.article(DAY1, "OpenAI says DeepSeek copied its models", [
         Claim("OpenAI", ("DeepSeek",), ("model_distillation",))], feed_id=ai,
-        source="wire.example")
+        source="wire.example", group=group)
     d.article(DAY2, "Anthropic accuses Alibaba of distillation", [
         Claim("Anthropic", ("Alibaba",), ("model_distillation", "unauthorized_access"),
               figures=("over 25,000 accounts",), confidence=0.9)], feed_id=ai,
-        source="wire.example")
+        source="wire.example", group=group)
     d.article(DAY2_LATE, "Alibaba faces distillation claims", [
         Claim("Anthropic", ("Alibaba",), ("model_distillation",), confidence=0.85,
-              response="denied")], feed_id=ai, source="techdaily.example")
+              response="denied")], feed_id=ai, source="techdaily.example", group=group)
     d.article(DAY2, "DeepSeek charged over model copying", [
         Claim("US Department of Justice", ("DeepSeek",), ("model_distillation",),
-              status="charged", confidence=0.7)], feed_id=ai, source="wire.example")
-    d.article(DAY2, "Widget Corp patent spat", [
-        Claim("Acme", ("Widget Corp",), ("patent_infringement",), confidence=0.3)],
-        feed_id=ai, source="wire.example")
+              status="charged", confidence=0.7)], feed_id=ai, source="wire.example",
+        group=group)
+    patent = [Claim("Acme", ("Widget Corp",), ("patent_infringement",), confidence=0.3)]
+    d.article(DAY2, "Widget Corp patent spat", patent, feed_id=ai, source="wire.example",
+              extra=PATENT_STORY if incidents else "", group=group)
     d.fetch(broken, DAY2, error="HTTP 500 from https://broken.example/rss")
     d.fetch(privacy, DAY3)
     d.article(DAY3, "Meta fined EUR 1.2bn", [
         Claim("Irish Data Protection Commission", ("Meta",), ("privacy_violation",),
               status="fined", figures=("EUR 1,200,000,000",), response="disputed")],
         feed_id=privacy, source="privacy.example",
-        extra="The regulator's decision runs to 222 pages and orders a suspension of transfers.")
+        extra="The regulator's decision runs to 222 pages and orders a suspension of transfers.",
+        group=group)
     d.article(DAY3, "Instagram accused over scraping", [
         Claim("Clearview", ("Instagram",), ("unauthorized_access",), confidence=0.6)],
-        feed_id=privacy, source="privacy.example", published="2025-02-27")
+        feed_id=privacy, source="privacy.example", published="2025-02-27", group=group)
+    if incidents:
+        d.article(DAY3, "Widget Corp patent spat | Aggregator", patent, feed_id=ai,
+                  source="aggregator.example", group=group,
+                  extra=PATENT_STORY + "\nShare this story with your friends and colleagues on "
+                  "social media\nCopyright 2025 Aggregator. All rights reserved.")
     return d

@@ -31,8 +31,9 @@ def export_cmd(fmt, out_dir, query, company, include_subsidiaries, accuser, accu
     """Export every table with joinable ids, a datapackage.json and a dataset README.
 
     \b
-    Files: feeds, articles, companies, allegations, allegation_parties, figures,
-    responses, mentions (one each), datapackage.json (Frictionless Data Package:
+    Files: feeds, articles, article_copies, companies, allegations,
+    allegation_parties, figures, responses, mentions, incidents,
+    incident_articles (one each), datapackage.json (Frictionless Data Package:
     field types, descriptions, primary and foreign keys) and README.md.
     Filters select articles (as `tracker search` does); every row that comes
     from a selected article is exported with it.
