@@ -253,7 +253,7 @@ class Analysis:
 
         def named(d: dict, key: str) -> dict:
             if d.get(key) and shown.get(d[key], d[key]) != d[key]:
-                d[f"{key}_canonical" if key != "name" and key != "company" else "canonical"] = d[key]
+                d["canonical" if key in ("name", "company") else f"{key}_canonical"] = d[key]
                 d[key] = shown[d[key]]
             return d
 

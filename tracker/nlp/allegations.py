@@ -312,7 +312,6 @@ class AllegationFinder:
             if re.search(r"\bby\s+(?:[\w'’-]+\s+){0,3}$", pre) and s.kind in AUTHORITY_KINDS | {"company"}:
                 by = s
                 break
-        cue_m = ATTRIB_RE.search(text)
         according = re.search(r"according to\s+(?:the\s+)?", text, re.I)
         if according:
             after_acc = [s for s in slots if s.start >= s0 + according.end() and s.start <= s0 + according.end() + 3]
