@@ -90,7 +90,8 @@ def test_run_stores_dedupes_and_survives_a_failing_feed(site, tmp_path, db_path)
                            "WHERE name = 'broken'").fetchone()
         assert err[0] == 500 and err[1] == 1 and err[2] and "500" in err[3]
         title, source, method = conn.execute(
-            "SELECT title, source, method FROM articles WHERE canonical_url LIKE '%a1.html'").fetchone()
+            "SELECT title, source, method FROM articles WHERE canonical_url LIKE '%a1.html'"
+        ).fetchone()
         assert title.startswith("Anthropic says") and method == "page"
         assert source == "Loopback News"
         # the NLP step ran and stored what it found

@@ -250,7 +250,8 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
         if not force and not _feed_due(state, now):
             summary.feeds_skipped += 1
             if progress:
-                progress("feed", {"feed": feed.label, "status": "skipped", "next": state["next_fetch"]})
+                progress("feed", {"feed": feed.label, "status": "skipped",
+                                  "next": state["next_fetch"]})
             return
         result = await fetcher.fetch(feed.url, etag=state.get("etag"),
                                      last_modified=state.get("last_modified"), trusted=True,
@@ -279,7 +280,8 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
             summary.errors.append({"feed": feed.label, "error": parsed.error})
         if progress:
             progress("feed", {"feed": feed.label, "status": "ok", "entries": len(entries)})
-        fetch_pages = settings.fetch_articles if feed.fetch_articles is None else feed.fetch_articles
+        fetch_pages = (settings.fetch_articles if feed.fetch_articles is None
+                       else feed.fetch_articles)
         robots = settings.respect_robots if feed.respect_robots is None else feed.respect_robots
         page_tasks = []
         for entry in entries:

@@ -283,7 +283,8 @@ def content_hash(text: str) -> str:
 # --- opening ------------------------------------------------------------------------------
 
 
-def open_db(path: str | Path, *, readonly: bool = False, migrate: bool = True) -> sqlite_utils.Database:
+def open_db(path: str | Path, *, readonly: bool = False,
+            migrate: bool = True) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database; read-only opens never write."""
     path = str(path)
     try:
@@ -309,7 +310,8 @@ def open_db(path: str | Path, *, readonly: bool = False, migrate: bool = True) -
             apply_migrations(db)
         return db
     except sqlite3.DatabaseError as exc:
-        raise StorageError(f"cannot open database {path}: {exc} (is it a tracker database?)") from exc
+        raise StorageError(
+            f"cannot open database {path}: {exc} (is it a tracker database?)") from exc
 
 
 def current_version(db: sqlite_utils.Database) -> int:

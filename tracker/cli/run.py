@@ -1,4 +1,4 @@
-"""Commands that fill the database: run, add, import, demo; and the ones that describe it: feeds, stats."""
+"""Commands that fill the database (run, add, import, demo) and describe it (feeds, stats)."""
 
 from __future__ import annotations
 
