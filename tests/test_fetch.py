@@ -229,6 +229,14 @@ def test_robots_rules_for_our_agent_and_missing_robots(loopback):
         assert fetch(other.url("/page"), check_robots=True).ok
 
 
+def test_robots_server_error_means_disallow_all(loopback):
+    # RFC 9309: a robots.txt the server fails to serve means "crawl nothing" for now.
+    loopback.route("/robots.txt", status=503, body="busy")
+    loopback.route("/page", body="x")
+    assert fetch(loopback.url("/page"), check_robots=True).error_reason == "robots"
+    assert loopback.hits("/page") == 0
+
+
 def test_per_host_limit_and_global_bound(loopback):
     active = {"now": 0, "peak": 0}
 

@@ -653,13 +653,17 @@ class Fetcher:
         return parser.can_fetch(url, self.robots_agent)
 
     async def _load_robots(self, origin: str, trusted: bool) -> Protego | None:
-        """The host's robots rules; None (allow all) when it has none or cannot be read.
+        """The host's robots rules; None (allow all) when the host has none.
 
-        A missing robots.txt (4xx) means no restrictions by convention; an unreachable
-        one is treated the same so that one slow host does not block its articles
-        forever (the page fetch itself will fail if the host is really down).
+        As RFC 9309 says: a missing robots.txt (4xx) means no restrictions; one the
+        server fails to serve (5xx, 429) or that cannot be reached at all means
+        "disallow everything" for this run, so a struggling host is not crawled. The
+        entry's own feed content stands in for those pages, and the next run asks again.
         """
         result = await self.fetch(origin + "/robots.txt", trusted=trusted, kind="robots")
+        status = result.status or 0
+        if status >= 500 or status == 429 or (result.error and not status):
+            return Protego.parse("User-agent: *\nDisallow: /\n")
         if not result.ok or not result.content:
             return None
         text = decode_body(result.content, result.content_type, result.encoding)
