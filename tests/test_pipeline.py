@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -273,3 +274,22 @@ def test_impossible_date_is_flagged_not_used(site, tmp_path, db_path):
             "SELECT published, date_flags FROM articles WHERE url LIKE '%old.html'").fetchone()
     assert not (published or "").startswith("2010")
     assert "before_existence" in flags
+
+
+def test_quiet_feed_is_polled_less_often_when_asked(site, tmp_path, db_path):
+    feeds = Path(write_feeds(tmp_path, site))
+    feeds.write_text(feeds.read_text().replace("settings:\n",
+                                               "settings:\n  quiet_feed_max_hours: 6\n"))
+    config = load_config(feeds)
+    for _ in range(4):  # the first run stores everything; the next three bring nothing new
+        pipeline.run(config, str(db_path), nlp=False, force=True)
+    with sqlite3.connect(db_path) as conn:
+        runs, nxt = conn.execute(
+            "SELECT unchanged_runs, next_fetch FROM feeds WHERE name = 'two'").fetchone()
+    assert runs == 3 and nxt  # three quiet fetches in a row: next poll is scheduled later
+    hits = site.hits("/feed2.xml")
+    summary = pipeline.run(config, str(db_path), nlp=False)
+    assert site.hits("/feed2.xml") == hits and summary.feeds_skipped >= 1
+    # without the setting every feed is polled on every run
+    default = load_config(write_feeds(tmp_path, site))
+    assert default.settings.quiet_feed_max_hours == 0

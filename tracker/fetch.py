@@ -223,6 +223,20 @@ def next_fetch_after(error_count: int, now: datetime, retry_after: float | None)
     return now + timedelta(seconds=min(delay, MAX_BACKOFF.total_seconds()))
 
 
+def next_quiet_fetch(unchanged_runs: int, now: datetime, max_hours: float) -> datetime | None:
+    """When to poll a feed again that brought nothing new `unchanged_runs` times in a row.
+
+    None (poll every run) until three quiet fetches in a row or when `max_hours`
+    is 0; then 30 min, doubling per further quiet fetch, capped at `max_hours`.
+    Any change resets the count, so a feed that wakes up is polled every run again.
+    """
+    if max_hours <= 0 or unchanged_runs < 3:
+        return None
+    delay = min(BASE_BACKOFF.total_seconds() * 2 ** min(unchanged_runs - 3, 16),
+                max_hours * 3600)
+    return now + timedelta(seconds=delay)
+
+
 # --- the address guard inside the connection layer --------------------------------------------
 
 

@@ -220,7 +220,7 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
                      summary: RunSummary, *,
                      analyzer: Analyzer, force: bool, progress: Progress | None) -> None:
     from tracker.feeds import parse_feed
-    from tracker.fetch import Fetcher, next_fetch_after
+    from tracker.fetch import Fetcher, next_fetch_after, next_quiet_fetch
     from tracker.urls import canonical_url
 
     settings = config.settings
@@ -258,7 +258,8 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
                                      kind="feed")
         if result.not_modified:
             summary.feeds_not_modified += 1
-            store.record_feed_fetch(db, feed_id, result)
+            store.record_feed_fetch(db, feed_id, result, changed=False,
+                                    next_fetch=quiet_next(state))
             if progress:
                 progress("feed", {"feed": feed.label, "status": "not modified"})
             return
@@ -275,7 +276,6 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
         limit = feed.max_articles or settings.max_articles_per_feed
         entries = parsed.entries[:limit]
         summary.entries_seen += len(entries)
-        store.record_feed_fetch(db, feed_id, result, entries=len(entries), parse_error=parsed.error)
         if parsed.error:
             summary.errors.append({"feed": feed.label, "error": parsed.error})
         if progress:
@@ -284,10 +284,12 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
                        else feed.fetch_articles)
         robots = settings.respect_robots if feed.respect_robots is None else feed.respect_robots
         page_tasks = []
+        known = 0
         for entry in entries:
             canon = entry.canonical_url or (canonical_url(entry.url) if entry.url else None)
             existing = store.find_article(db, canonical_url=canon, guid=entry.guid)
             if existing is not None:
+                known += 1
                 if store.link_feed(db, existing, feed_id, entry.guid, entry.url):
                     summary.articles_linked += 1
                 continue
@@ -300,6 +302,10 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
                 page_tasks.append(asyncio.create_task(fetch_page(fetcher, feed_id, entry, robots)))
             else:
                 await queue.put(PageJob(feed_id, entry, None))
+        changed = known < len(entries)
+        store.record_feed_fetch(db, feed_id, result, entries=len(entries),
+                                parse_error=parsed.error, changed=changed,
+                                next_fetch=None if changed else quiet_next(state))
         try:
             for task in page_tasks:
                 await task
@@ -309,6 +315,12 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
             for task in page_tasks:
                 task.cancel()
             await asyncio.gather(*page_tasks, return_exceptions=True)
+
+    def quiet_next(state: dict) -> str | None:
+        """The next poll of a feed whose fetch just brought nothing new (None: next run)."""
+        nxt = next_quiet_fetch((state.get("unchanged_runs") or 0) + 1, datetime.now(UTC),
+                               settings.quiet_feed_max_hours)
+        return nxt.isoformat() if nxt else None
 
     async def fetch_page(fetcher: Fetcher, feed_id: int, entry: FeedEntry, robots: bool) -> None:
         result = await fetcher.fetch(entry.url, trusted=False, kind="page", check_robots=robots)

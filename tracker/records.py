@@ -29,6 +29,9 @@ class Settings:
     fetch_articles: bool = True  # fetch article pages (else use feed content only)
     max_articles_per_feed: int = 50
     respect_robots: bool = True
+    # Poll less often a feed that brought nothing new 3 runs in a row: 30 min,
+    # doubling, at most this many hours. 0 polls every feed on every run.
+    quiet_feed_max_hours: float = 0.0
     allow_private_networks: bool = False
     database: str | None = None  # TRACKER_DB / --db win over this
     gazetteer: tuple[str, ...] = ()  # extra company gazetteer files (YAML/JSONL)

@@ -250,6 +250,10 @@ CREATE TABLE incident_articles (
 ALTER TABLE articles ADD COLUMN date_source TEXT;
 ALTER TABLE articles ADD COLUMN date_flags TEXT NOT NULL DEFAULT '[]';
 """),
+    (5, "quiet feeds", """
+-- Successful fetches in a row that brought nothing new (304 or only known entries).
+ALTER TABLE feeds ADD COLUMN unchanged_runs INTEGER NOT NULL DEFAULT 0;
+"""),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -387,8 +391,12 @@ def feed_state(db: sqlite_utils.Database, feed_id: int) -> dict:
 
 def record_feed_fetch(db: sqlite_utils.Database, feed_id: int, result: FetchResult, *,
                       entries: int = 0, parse_error: str | None = None,
-                      next_fetch: str | None = None) -> None:
-    """Store the outcome of fetching one feed: status, validators, error count, next fetch."""
+                      next_fetch: str | None = None, changed: bool = True) -> None:
+    """Store the outcome of fetching one feed: status, validators, error count, next fetch.
+
+    `changed` is False for a successful fetch that brought nothing new; such
+    fetches are counted in `unchanged_runs` (reset by the next change).
+    """
     now = now_iso()
     with db.conn:
         if result.error:
@@ -403,9 +411,10 @@ def record_feed_fetch(db: sqlite_utils.Database, feed_id: int, result: FetchResu
                 "UPDATE feeds SET last_fetched = ?, last_ok = ?, last_status = ?, "
                 "last_error = ?, last_error_reason = ?, error_count = 0, "
                 "etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
-                "next_fetch = ?, entries_total = entries_total + ? WHERE id = ?",
+                "next_fetch = ?, entries_total = entries_total + ?, "
+                "unchanged_runs = CASE WHEN ? THEN 0 ELSE unchanged_runs + 1 END WHERE id = ?",
                 [now, now, result.status, parse_error, "parse" if parse_error else None,
-                 result.etag, result.last_modified, next_fetch, entries, feed_id],
+                 result.etag, result.last_modified, next_fetch, entries, int(changed), feed_id],
             )
 
 
