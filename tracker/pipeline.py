@@ -454,7 +454,7 @@ def import_records(records: Iterator[tuple[str, dict | None, str | None]], db_pa
 
 def read_import_source(path: str) -> Iterator[tuple[str, dict | None, str | None]]:
     """Yield (label, record, error) from a JSONL file or a folder of .html files."""
-    import json
+    from tracker.jsonl import iter_jsonl
 
     p = Path(path)
     if p.is_dir():
@@ -465,18 +465,5 @@ def read_import_source(path: str) -> Iterator[tuple[str, dict | None, str | None
             except OSError as exc:
                 yield f.name, None, str(exc)
         return
-    with open(p, encoding="utf-8", errors="replace") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            label = f"{p.name}:{n}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield label, None, f"not JSON: {exc.msg} at column {exc.colno}"
-                continue
-            if not isinstance(rec, dict):
-                yield label, None, "expected a JSON object"
-                continue
-            yield label, rec, None
-
+    for n, rec, error in iter_jsonl(str(p)):
+        yield f"{p.name}:{n}", rec, error

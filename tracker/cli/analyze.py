@@ -11,30 +11,17 @@ import click
 from tracker.cli import main
 from tracker.cli.common import echo_json, handle_errors
 from tracker.errors import UsageError
+from tracker.jsonl import iter_jsonl
 from tracker.records import ExtractedArticle
 
 
-def read_jsonl(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
-    """Yield (line number, record, error) from a JSONL file or '-' for stdin."""
-    fh = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
-    try:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield n, None, f"line {n}: not JSON ({exc.msg})"
-                continue
-            if not isinstance(rec, dict):
-                yield n, None, f"line {n}: expected a JSON object"
-            elif not (rec.get("text") or rec.get("html")):
-                yield n, None, f"line {n}: record has neither `text` nor `html`"
-            else:
-                yield n, rec, None
-    finally:
-        if fh is not sys.stdin:
-            fh.close()
+def read_articles(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
+    """Input records for `analyze`: JSON objects with `text` or `html`."""
+    for n, rec, error in iter_jsonl(path):
+        if rec is not None and not (rec.get("text") or rec.get("html")):
+            yield n, None, f"line {n}: record has neither `text` nor `html`"
+        else:
+            yield n, rec, error
 
 
 def to_article(rec: dict) -> ExtractedArticle:
@@ -157,7 +144,7 @@ def analyze_cmd(input_path, output, no_nlp, gazetteer, workers):
       tracker analyze articles.jsonl -o predictions.jsonl
     """
     good, bad = [], 0
-    for _n, rec, error in read_jsonl(input_path):
+    for _n, rec, error in read_articles(input_path):
         if error:
             bad += 1
             click.echo(f"skipped {error}", err=True)
@@ -192,15 +179,11 @@ def eval_cmd(gold_path, pred_path, as_json, gazetteer):
     Example:
       tracker eval my-labelled-articles.jsonl
     """
-    from tracker.evaluate import evaluate
+    from tracker.evaluate import evaluate, read_jsonl
 
-    gold = []
-    for _n, rec, error in read_jsonl(gold_path):
-        if error:
-            raise UsageError(f"{gold_path}: {error}")
-        gold.append(rec)
+    gold = read_jsonl(gold_path)
     if pred_path:
-        preds = [rec for _n, rec, _e in _read_any(pred_path) if rec]
+        preds = read_jsonl(pred_path)
     else:
         preds = list(analyze_records(gold, gazetteer=gazetteer))
     metrics = evaluate(gold, preds)
@@ -210,9 +193,3 @@ def eval_cmd(gold_path, pred_path, as_json, gazetteer):
     for key, value in metrics.items():
         click.echo(f"{key:20} {value:.3f}" if isinstance(value, float) else f"{key:20} {value}")
 
-
-def _read_any(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                yield n, json.loads(line), None
