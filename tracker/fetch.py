@@ -240,6 +240,21 @@ def next_quiet_fetch(unchanged_runs: int, now: datetime, max_hours: float) -> da
 # --- the address guard inside the connection layer --------------------------------------------
 
 
+async def resolve(host: str, port: int, *, url: str | None = None) -> list[str]:
+    """The addresses `host` resolves to (itself when it is an IP literal), without duplicates."""
+    try:
+        ipaddress.ip_address(host)
+        return [host]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise FetchError(f"cannot resolve {host}: {exc}", url=url, reason="dns") from exc
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves the host itself, refuses non-public addresses, and connects to the checked IP."""
 
@@ -249,16 +264,7 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
                           socket_options: Iterable | None = None) -> httpcore.AsyncNetworkStream:
-        try:
-            ipaddress.ip_address(host)
-            ips = [host]
-        except ValueError:
-            loop = asyncio.get_running_loop()
-            try:
-                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-            except (OSError, UnicodeError) as exc:
-                raise FetchError(f"cannot resolve {host}: {exc}", reason="dns") from exc
-            ips = list(dict.fromkeys(info[4][0] for info in infos))
+        ips = await resolve(host, port)
         check_ips(f"{host}:{port}", host, ips, allow_private=False)
         last: Exception | None = None
         for ip in ips:
@@ -532,16 +538,7 @@ class Fetcher:
             raise BlockedError(f"refused {url}: only http(s) URLs are fetched from the network",
                                url=url, reason="bad_url")
         host = parts.hostname
-        try:
-            ipaddress.ip_address(host)
-            ips = [host]
-        except ValueError:
-            loop = asyncio.get_running_loop()
-            try:
-                infos = await loop.getaddrinfo(host, parts.port or 0, type=socket.SOCK_STREAM)
-            except (OSError, UnicodeError) as exc:
-                raise FetchError(f"cannot resolve {host}: {exc}", url=url, reason="dns") from exc
-            ips = [info[4][0] for info in infos]
+        ips = await resolve(host, parts.port or 0, url=url)
         check_ips(url, host, ips, allow_private=False)
 
     async def _fetch_http(self, url: str, etag: str | None, last_modified: str | None,
