@@ -106,9 +106,10 @@ class AllegationFinder:
 
     # -- references -------------------------------------------------------------------
 
-    def build_context(self, doc: Doc, parties: dict[str, Party], mentions: list[PartyMention]) -> ArticleContext:
-        sents = list(doc.sents)
-        ctx = ArticleContext(doc, parties, sents, [[] for _ in sents], doc.text)
+    def build_context(self, doc: Doc, parties: dict[str, Party], mentions: list[PartyMention],
+                      sents: list | None = None, text: str | None = None) -> ArticleContext:
+        sents = list(doc.sents) if sents is None else sents
+        ctx = ArticleContext(doc, parties, sents, [[] for _ in sents], doc.text if text is None else text)
         sent_of_tok = {}
         for si, s in enumerate(sents):
             for i in range(s.start, s.end):

@@ -22,6 +22,10 @@ STRONG_SUFFIXES = {"inc", "corp", "corporation", "ltd", "limited", "llc", "plc",
 PRODUCT_HEADS = {"product", "products", "model", "models", "chatbot", "assistant", "game", "games", "console",
                  "phone", "smartphone", "software", "tool", "app", "franchise", "film", "movie", "series",
                  "title", "titles", "character", "feature", "device", "chip", "operating"}
+# Weekdays and months name no organisation (the NER calls them dates where it runs).
+DATE_WORDS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
+              "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+              "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sept.", "sep.", "oct.", "nov.", "dec."}
 STOP_POS = {"VERB", "ADV", "ADP", "PRON", "SCONJ", "AUX", "CCONJ"}
 
 
@@ -155,10 +159,9 @@ class CompanyFinder:
 
     # -- main -----------------------------------------------------------------------
 
-    def find(self, doc: Doc) -> tuple[dict[str, Party], list[PartyMention]]:
-        parties: dict[str, Party] = {}
-        mentions: list[PartyMention] = []
-
+    def gazetteer_spans(self, doc: Doc) -> list[Span]:
+        """The gazetteer's names in the doc, longest first where they overlap, labelled with
+        the canonical name."""
         strings = self.matcher.vocab.strings
         raw = [(strings[m], s, e) for m, s, e in self.matcher(doc)]
         raw += [(strings[m], s, e) for m, s, e in self.lower_matcher(doc)
@@ -171,7 +174,16 @@ class CompanyFinder:
                 if label not in strong:
                     continue
             gaz_spans.append(Span(doc, s, e, label=label))
-        gaz_spans = filter_spans(gaz_spans)
+        return filter_spans(gaz_spans)
+
+    def find(self, doc: Doc, gaz_spans: list[Span] | None = None,
+             text: str | None = None) -> tuple[dict[str, Party], list[PartyMention]]:
+        parties: dict[str, Party] = {}
+        mentions: list[PartyMention] = []
+        if gaz_spans is None:
+            gaz_spans = self.gazetteer_spans(doc)
+        # spaCy rebuilds doc.text on every access: built once here
+        full = doc.text if text is None else text
         taken = set()
         for span in gaz_spans:
             entry = self.gaz.entries[span.label_]
@@ -220,9 +232,9 @@ class CompanyFinder:
                 p.mentions.append((span.start_char, span.end_char, span.text, "ner"))
             parties[text] = p
 
-        self._spread_lists(doc, parties, mentions, by_text)
-        self._all_occurrences(doc, parties, taken)
-        self._merge_short_forms(doc, parties)
+        self._spread_lists(full, parties)
+        self._all_occurrences(doc, full, parties, taken)
+        self._merge_short_forms(full, parties)
         for key, p in parties.items():
             if p.known:
                 continue
@@ -271,7 +283,8 @@ class CompanyFinder:
                 continue
             j = i
             while j < n and j not in covered and (doc[j].text[:1].isupper() or doc[j].like_num and j > i) \
-                    and not doc[j].is_punct and doc[j].ent_type_ not in ("GPE", "NORP", "DATE", "LOC"):
+                    and not doc[j].is_punct and doc[j].ent_type_ not in ("GPE", "NORP", "DATE", "LOC") \
+                    and doc[j].lower_ not in DATE_WORDS:
                 j += 1
             if j > i:
                 span = doc[i:j]
@@ -306,14 +319,13 @@ class CompanyFinder:
         # an organisation the model is sure about (named twice or more) is most likely a company
         return "company" if p.ner_orgs >= 2 else "other"
 
-    def _spread_lists(self, doc: Doc, parties, mentions, by_text) -> None:
+    def _spread_lists(self, text: str, parties) -> None:
         """In 'Nvidia, DST Global and Lightspeed', one company makes the whole list companies."""
         spans = []
         for p in parties.values():
             for s, e, _, _ in p.mentions:
                 spans.append((s, e, p))
         spans.sort(key=lambda x: x[0])
-        text = doc.text
         for _ in range(2):
             for (s1, e1, p1), (s2, e2, p2) in zip(spans, spans[1:], strict=False):
                 gap = text[e1:s2]
@@ -325,10 +337,9 @@ class CompanyFinder:
                         b.kind = "company"
 
     @staticmethod
-    def _all_occurrences(doc: Doc, parties: dict[str, Party], taken: set) -> None:
+    def _all_occurrences(doc: Doc, text: str, parties: dict[str, Party], taken: set) -> None:
         """A company named once is the same company wherever the name recurs (the model may
         miss it at the start of a sentence or tag it as a person elsewhere)."""
-        text = doc.text
         for p in parties.values():
             if p.known or p.kind != "company":
                 continue
@@ -341,9 +352,8 @@ class CompanyFinder:
                     continue
                 p.mentions.append((m.start(), m.end(), m.group(0), "rule"))
 
-    def _merge_short_forms(self, doc: Doc, parties: dict[str, Party]) -> None:
+    def _merge_short_forms(self, text: str, parties: dict[str, Party]) -> None:
         """'Cadence' after 'Cadence Design Systems' is the same company; 'FTC' after '(FTC)' too."""
-        text = doc.text
         names = sorted(parties, key=len, reverse=True)
         for short in list(names):
             ps = parties.get(short)
@@ -380,6 +390,6 @@ class CompanyFinder:
     def _resolve_aliases(self, parties) -> dict[str, str]:
         return dict(self._redirect)
 
-    def __call__(self, doc: Doc):
+    def __call__(self, doc: Doc, gaz_spans: list[Span] | None = None, text: str | None = None):
         self._redirect = {}
-        return self.find(doc)
+        return self.find(doc, gaz_spans, text)

@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterable, Iterator
 
 from spacy.attrs import POS, TAG
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from tracker.nlp.allegations import AUTHORITY_KINDS, AllegationFinder, ArticleContext, SentenceClaim
-from tracker.nlp.companies import CompanyFinder, Party
+from tracker.nlp.companies import DATE_WORDS, CompanyFinder, Party
 from tracker.nlp.figures import FigureFinder
 from tracker.nlp.model import load_nlp
 from tracker.nlp.resources import load_gazetteer, load_rules, load_taxonomy
@@ -20,6 +20,8 @@ from tracker.records import Allegation, Analysis, Entity, Figure, Mention
 EXTRACTOR_VERSION = "nlp-0.1"
 MAX_TYPES = 3
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+PROPER_TAGS = {"NNP", "NNPS"}
+NER_CONTEXT = 6  # tokens before a sentence that the NER reads with it
 
 
 def join_title(text: str, title: str | None) -> str:
@@ -57,28 +59,113 @@ class Analyzer:
         self.allegations = AllegationFinder(self.taxonomy, self.rules)
         self.figures = FigureFinder(self.rules)
         self.parser = self.nlp.get_pipe("parser") if "parser" in self.nlp.component_names else None
+        self.ner = self.nlp.get_pipe("ner") if "ner" in self.nlp.pipe_names else None
 
     def analyze(self, text: str, title: str | None = None) -> Analysis:
         """Analyse one article. Empty or whitespace text gives an empty Analysis."""
-        full = join_title(text or "", title)
-        if not full.strip():
-            return Analysis(text=full, extractor_version=EXTRACTOR_VERSION)
-        return self._analyze_doc(self.nlp(full))
+        return next(self.analyze_many([(text, title)], batch_size=1))
 
     def analyze_many(self, items: Iterable[tuple[str, str | None]], batch_size: int = 16) -> Iterator[Analysis]:
         """Analyse (text, title) pairs in batches through nlp.pipe, yielding in input order."""
         texts = (join_title(text or "", title) for text, title in items)
-        for doc in self.nlp.pipe(texts, batch_size=batch_size):
-            if not doc.text.strip():
-                yield Analysis(text=doc.text, extractor_version=EXTRACTOR_VERSION)
-            else:
-                yield self._analyze_doc(doc)
+        if self.ner is None:
+            for doc in self.nlp.pipe(texts, batch_size=batch_size):
+                yield self._analyze_doc(doc) if doc.text.strip() else self._empty(doc)
+            return
+        batch = []
+        for doc in self.nlp.pipe(texts, batch_size=batch_size, disable=["ner"]):
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._analyze_batch(batch)
+                batch = []
+        yield from self._analyze_batch(batch)
+
+    @staticmethod
+    def _empty(doc) -> Analysis:
+        return Analysis(text=doc.text, extractor_version=EXTRACTOR_VERSION)
+
+    def _analyze_batch(self, docs: list) -> Iterator[Analysis]:
+        """Finish a batch: the statistical NER over the sentences that need it, then the rules."""
+        prepared = []
+        for doc in docs:
+            text = doc.text
+            if not text.strip():
+                prepared.append((doc, text, None, None))
+                continue
+            prepared.append((doc, text, list(doc.sents), self.companies.gazetteer_spans(doc)))
+        self.recognise([(doc, text, sents, gaz) for doc, text, sents, gaz in prepared if sents is not None])
+        for doc, text, sents, gaz in prepared:
+            yield self._empty(doc) if sents is None else self._analyze_doc(doc, text, sents, gaz)
+
+    def recognise(self, prepared: list) -> None:
+        """Named entities from the statistical NER, run only over the sentences that could name
+        something the gazetteer does not already cover.
+
+        A sentence whose capitalised words all lie inside gazetteer names (or that has none
+        after a lower-case-in-the-lexicon opening word like "The") has nothing left for the
+        model to find; NER costs about half of the pipeline, so the batch's remaining
+        sentences go through it as short docs built from arrays (see parse_sentences).
+        """
+        jobs = []
+        for doc, _, sents, gaz in prepared:
+            covered = {i for sp in gaz for i in range(sp.start, sp.end)}
+            names: set[str] = set()  # capitalised words the article writes inside a sentence
+            openers: list[str | None] = []
+            for sent in sents:
+                openers.append(self._names_in(sent, covered, names))
+            for sent, opener in zip(sents, openers, strict=True):
+                if opener is None or opener and opener not in names:
+                    continue
+                if jobs and jobs[-1][0] is doc and jobs[-1][3] >= sent.start - NER_CONTEXT:
+                    jobs[-1] = (doc, jobs[-1][1], jobs[-1][2], sent.end)  # a run of sentences keeps its context
+                else:
+                    # the model reads a few words either side of each token: the words before
+                    # the sentence go with it, and what it finds there is dropped
+                    jobs.append((doc, max(0, sent.start - NER_CONTEXT), sent.start, sent.end))
+        if not jobs:
+            return
+        sent_docs = []
+        for doc, a, _, b in jobs:
+            toks = doc[a:b]
+            sent_docs.append(Doc(doc.vocab, words=[t.text for t in toks], spaces=[bool(t.whitespace_) for t in toks]))
+        found: dict[int, list] = {}
+        for (doc, a, keep, _), parsed in zip(jobs, self.ner.pipe(sent_docs, batch_size=256), strict=True):
+            spans = found.setdefault(id(doc), [])
+            spans.extend(Span(doc, a + e.start, a + e.end, label=e.label) for e in parsed.ents if a + e.start >= keep)
+        for doc, _, _, _ in prepared:
+            if id(doc) in found:
+                doc.set_ents(found[id(doc)], default="outside")
+
+    @staticmethod
+    def _names_in(sent, covered: set[int], names: set[str]) -> str | None:
+        """Whether a sentence can name something the gazetteer does not cover: "" when it has a
+        capitalised word after its opening word (or a proper noun anywhere) outside the
+        gazetteer's names, the opening word when that is the only candidate (it counts where
+        the article writes it capitalised elsewhere too), else None. Adds the capitalised
+        words inside the sentence to `names`. Weekdays and months name nobody."""
+        opener = None
+        found = False
+        opening = True
+        for t in sent:
+            if opening and (t.is_space or t.is_punct):
+                continue
+            first, opening = opening, False
+            if not t.text[:1].isupper() or t.i in covered or t.lower_ in DATE_WORDS:
+                continue
+            if not first:
+                names.add(t.text)
+                found = True
+            elif t.tag_ in PROPER_TAGS:
+                found = True
+            elif not t.is_stop:
+                opener = t.text
+        return "" if found else opener
 
     # -- the steps ---------------------------------------------------------------------
 
-    def _analyze_doc(self, doc) -> Analysis:
-        parties, mentions = self.companies(doc)
-        ctx = self.allegations.build_context(doc, parties, mentions)
+    def _analyze_doc(self, doc, text: str | None = None, sents: list | None = None, gaz=None) -> Analysis:
+        parties, mentions = self.companies(doc, gaz, text)
+        ctx = self.allegations.build_context(doc, parties, mentions, sents, text)
         self.parse_sentences(ctx)
         claims = [c for si in range(len(ctx.sents)) if (c := self.allegations.sentence_claim(ctx, si))]
         allegations = self._aggregate(ctx, claims)
@@ -106,14 +193,13 @@ class Analyzer:
         # Span.as_doc copies the whole doc's arrays on every call (quadratic on long texts),
         # so the sentence docs are built from arrays taken once
         doc = ctx.doc
-        words = [t.text for t in doc]
-        spaces = [bool(t.whitespace_) for t in doc]
         arr = doc.to_array([TAG, POS])
         tensor = doc.tensor if doc.tensor is not None and len(doc.tensor) == len(doc) else None
         docs = []
         for si in chosen:
             a, b = ctx.sents[si].start, ctx.sents[si].end
-            d = Doc(doc.vocab, words=words[a:b], spaces=spaces[a:b])
+            toks = doc[a:b]
+            d = Doc(doc.vocab, words=[t.text for t in toks], spaces=[bool(t.whitespace_) for t in toks])
             d.from_array([TAG, POS], arr[a:b])
             if tensor is not None:
                 d.tensor = tensor[a:b]
