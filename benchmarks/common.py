@@ -244,41 +244,6 @@ ORDINARY_LEADS = [
     "{co} and {co2} announced a partnership on {day} to bring payments to messaging apps in "
     "{nm} countries.",
 ]
-BODY = [
-    "According to the complaint, the conduct began in {year} and continued until at least "
-    "{year2}, affecting customers in {nm} countries.",
-    '"We take these matters extremely seriously and will cooperate fully," a spokesperson for '
-    "{co} said, adding that the company disputes the findings and intends to appeal.",
-    "{co} denied any wrongdoing and said its practices complied with the law.",
-    "The investigation found that about {n:,} accounts were affected, including {k:,} in the "
-    "European Union.",
-    "Analysts said the case could cost the company as much as ${m} million in lost revenue and "
-    "legal fees, on top of any penalty.",
-    "{person}, a lawyer who represents consumer groups, said the case showed that regulators were "
-    "willing to act against the largest technology firms.",
-    "Shares of {co} fell {pct} percent in early trading after the announcement.",
-    "The company said it had notified affected users by email and offered two years of free credit "
-    "monitoring.",
-    "{reg_cap} said its inquiry was continuing and that further action could follow.",
-    "The company has {k:,} employees and generated ${m} million in revenue last year.",
-    "In a blog post, {person} of {co} said the company had strengthened its security controls and "
-    "hired an outside firm to review the incident.",
-    "Industry groups have long argued that the rules are unclear and that enforcement has been "
-    "uneven across member states.",
-    "A hearing is scheduled for {month}, and a decision is expected before the end of the year.",
-    "Earlier this year, {co2} faced similar claims, which it settled for ${m2} million without "
-    "admitting liability.",
-    "The filing describes internal messages in which managers discussed the risks of the practice "
-    "and decided to continue it because it was profitable.",
-    "Privacy advocates welcomed the move but said the penalty amounted to a few days of the "
-    "company's revenue and would do little to change its behaviour.",
-    "{co} has {d} days to respond to the findings before {reg} takes a final decision.",
-    "The company's chief executive told investors in {month} that the matter was \"fully "
-    'contained" and would not affect the outlook for the year.',
-    "Lawmakers in several countries have called for stricter rules on how companies collect, "
-    "store and share customer information, and for larger penalties when they fail.",
-    "{co2}, which competes with {co} in several markets, declined to comment.",
-]
 MONTHS = [
     "January",
     "February",
@@ -293,8 +258,137 @@ MONTHS = [
     "November",
     "December",
 ]
+# Body sentences are assembled from parts (speaker, verb, when, claim), each claim
+# with its own slots drawn per sentence, so two stories rarely share a run of
+# five words: distinct articles must not look like copies of each other.
+SPEAKERS = [
+    "{co}",
+    "{reg_cap}",
+    "{person}",
+    "A spokesperson for {co}",
+    "Analysts at {bank}",
+    "Lawyers for {co2}",
+    "The company",
+    "The regulator",
+    "Officials",
+    "Consumer groups",
+    "Several investors",
+    "{co}'s chief executive",
+    "A person familiar with the matter",
+    "{person}, a former {co} engineer,",
+    "Researchers at {school}",
+]
+VERBS = [
+    "said",
+    "told reporters",
+    "wrote in a filing",
+    "argued",
+    "noted",
+    "warned",
+    "confirmed",
+    "added",
+    "estimated",
+    "disclosed",
+    "told lawmakers",
+    "said in an interview",
+]
+CLAIMS = [
+    "the {thing} affected {n:,} {people} in {nm} countries",
+    "it would appeal the decision",
+    "the {probe} began in {year} and had not yet concluded",
+    "{co} had stored {n:,} {records} without encryption",
+    "losses could reach ${m} million by {year2}",
+    "the case raised questions about {topic}",
+    "about {k:,} staff worked on {topic} at {co}",
+    "the practice continued until {month} {year2}",
+    "{co} disputed the findings and denied any wrongdoing",
+    "{co2} had raised similar concerns about {topic} in {year}",
+    "the penalty was the largest of its kind since {year}",
+    "shares of {co} fell {pct} percent after the announcement",
+    "{people} had been notified and offered free credit monitoring",
+    "an outside firm had been hired to review {topic}",
+    "the rules on {topic} were unclear and enforcement uneven",
+    "a hearing was set for {month} in {city}",
+    "{co} had settled an earlier complaint for ${m2} million",
+    "internal messages showed managers knew about the {thing} for {d} days",
+    "more than {k:,} complaints had reached the {probe} team",
+    "{co} earned ${m} million from the affected products last year",
+    "the company had {d} days to respond",
+    "other firms in the sector were watching the case closely",
+    "the {thing} was first spotted by a researcher in {city}",
+    "the fine amounted to a few days of {co}'s revenue",
+    "new safeguards for {topic} would be in place by {month}",
+]
+WHEN = [
+    "",
+    "",
+    " on {day}",
+    " in a statement",
+    " last week",
+    " earlier this month",
+    " in {month}",
+    " at a conference in {city}",
+    " in a court filing",
+]
+THINGS = ["breach", "incident", "leak", "intrusion", "outage", "misconfiguration"]
+PEOPLE_KIND = ["users", "customers", "subscribers", "account holders", "patients", "drivers"]
+RECORDS = ["records", "passwords", "payment cards", "phone numbers", "location histories"]
+PROBES = ["investigation", "inquiry", "probe", "review", "audit"]
+TOPICS_TEXT = [
+    "data retention",
+    "children's privacy",
+    "ad targeting",
+    "cloud security",
+    "model training data",
+    "app store fees",
+    "location tracking",
+    "worker surveillance",
+    "pricing algorithms",
+    "encryption",
+    "content moderation",
+    "merger remedies",
+]
+BANKS = ["Morgan Stanley", "Jefferies", "Barclays", "Bernstein", "Wedbush", "UBS"]
+SCHOOLS = [
+    "Stanford",
+    "ETH Zurich",
+    "the University of Toronto",
+    "Carnegie Mellon",
+    "Imperial College",
+]
+CITIES = ["Brussels", "Washington", "London", "Dublin", "San Francisco", "Paris", "Berlin", "Tokyo"]
 CLAIM_TOPICS = ["privacy", "data", "competition", "accounts", "revenue"]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+
+
+def _sentence(rng: random.Random, values: dict) -> str:
+    v = {
+        **values,
+        "thing": rng.choice(THINGS),
+        "people": rng.choice(PEOPLE_KIND),
+        "records": rng.choice(RECORDS),
+        "probe": rng.choice(PROBES),
+        "topic": rng.choice(TOPICS_TEXT),
+        "bank": rng.choice(BANKS),
+        "school": rng.choice(SCHOOLS),
+        "city": rng.choice(CITIES),
+        "person": rng.choice(PEOPLE),
+        "day": rng.choice(DAYS),
+        "month": rng.choice(MONTHS),
+        "n": rng.randrange(1_000, 50_000_000),
+        "m": rng.randrange(2, 900),
+        "m2": rng.randrange(2, 300),
+        "k": rng.randrange(20, 90_000),
+        "nm": rng.randrange(2, 40),
+        "pct": rng.randrange(1, 15),
+        "d": rng.randrange(3, 200),
+        "year": rng.randrange(2012, 2022),
+    }
+    v["year2"] = v["year"] + rng.randrange(1, 4)
+    speaker = rng.choice(SPEAKERS).format(**v)
+    claim = rng.choice(CLAIMS).format(**v)
+    when = rng.choice(WHEN).format(**v)
+    return f"{speaker} {rng.choice(VERBS)}{when} that {claim}."
 
 
 @dataclass(frozen=True)
@@ -339,7 +433,9 @@ def generate_article(index: int, seed: int = 8) -> NewsArticle:
     values["year2"] = values["year"] + rng.randrange(1, 4)
     allegation = rng.random() < 0.7
     lead = rng.choice(ALLEGATION_LEADS if allegation else ORDINARY_LEADS).format(**values)
-    body = [p.format(**values) for p in rng.sample(BODY, rng.randrange(8, 15))]
+    body = []
+    for _ in range(rng.randrange(6, 10)):
+        body.append(" ".join(_sentence(rng, values) for _ in range(rng.randrange(1, 3))))
     lead = lead[0].upper() + lead[1:]
     place = rng.choice(PLACES)
     paragraphs = (f"{place} — {lead}", *body)
