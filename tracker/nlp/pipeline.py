@@ -34,8 +34,9 @@ def join_title(text: str, title: str | None) -> str:
 
 
 def surface_name(p: Party) -> str:
-    """The article's most specific name for a party: the longest form it writes (a headline's
-    capitals lose to the body's spelling), so readers and gold labels see the article's words."""
+    """The article's own name for a party, so readers and gold labels see its words: the
+    longest form it writes (a headline's capitals lose to the body's spelling), except that a
+    company's name written more than once wins over a legal name written once."""
     counts: dict[str, int] = {}
     for _, _, text, _ in p.mentions:
         form = re.sub(r"(?:'s|’s|')$", "", " ".join(text.split()))
@@ -44,7 +45,10 @@ def surface_name(p: Party) -> str:
             counts[form] = counts.get(form, 0) + 1
     if not counts:
         return p.name
-    return max(counts, key=lambda f: (len(f.split()), len(f), not f.isupper(), counts[f], f == p.name))
+    # a company's short name used throughout beats the full legal name written once
+    often = p.kind == "company"
+    return max(counts, key=lambda f: (often and counts[f] > 1, len(f.split()), len(f), not f.isupper(),
+                                      counts[f], f == p.name))
 
 
 class Analyzer:
