@@ -21,12 +21,12 @@ GOLD = ROOT / "tracker" / "demo" / "gold.jsonl"
 
 FLOORS = {
     "company_f1": 0.91,
-    "accused_f1": 0.73,
-    "pair_f1": 0.65,
-    "type_acc": 0.81,
+    "accused_f1": 0.76,
+    "pair_f1": 0.68,
+    "type_acc": 0.82,
     "status_acc": 0.95,
     "figure_f1": 0.93,
-    "response_acc": 0.48,
+    "response_acc": 0.52,
     "negative_precision": 0.95,
 }
 
