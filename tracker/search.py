@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import sqlite_utils
@@ -448,17 +448,34 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     company_on = "a.id"
     if has_text and filters.company and _few_company_articles(db, filters, match):
         company_on = "articles_fts.rowid"
-    where, params = filter_clause(filters, text=False, company_on=company_on)
+    # A filter on allegation types alone is tested on the article's types, which
+    # the type facet needs anyway: one lookup per matching article instead of two.
+    types_apart = bool(filters.types) and not (
+        filters.status or filters.accuser or filters.accused
+        or any(_SEP in t for t in filters.types))
+    with_types = facets or types_apart
+    where, params = filter_clause(replace(filters, types=()) if types_apart else filters,
+                                  text=False, company_on=company_on)
+    types_col = _TYPES_COLUMN if with_types else "NULL AS tys"
     if has_text:
         base = ("SELECT a.id AS id, bm25(articles_fts, 3.0, 1.0) AS score, "
-                "a.published AS published, "
-                "a.source AS source FROM articles_fts "
+                f"a.published AS published, a.source AS source, {types_col} FROM articles_fts "
                 "JOIN articles a INDEXED BY idx_articles_search ON a.id = articles_fts.rowid "
                 f"WHERE articles_fts MATCH ? AND {where}")
         params = [match] + params
     else:
-        base = ("SELECT a.id AS id, NULL AS score, a.published AS published, a.source AS source "
-                f"FROM articles a WHERE {where}")
+        base = ("SELECT a.id AS id, NULL AS score, a.published AS published, a.source AS source, "
+                f"{types_col} FROM articles a WHERE {where}")
+    if types_apart:
+        # A second materialised step, so the types subquery runs once per article
+        # (flattened, it would run again inside the type test).
+        tests = " OR ".join(["instr(char(31) || m0.tys || char(31), char(31) || ? || char(31))"]
+                            * len(filters.types))
+        ctes = (f"m0 AS MATERIALIZED ({base}), "
+                f"m AS MATERIALIZED (SELECT * FROM m0 WHERE m0.tys IS NOT NULL AND ({tests}))")
+        params += list(filters.types)
+    else:
+        ctes = f"m AS MATERIALIZED ({base})"
     if sort == "relevance" and has_text:
         order = "score, id DESC"
     else:
@@ -478,23 +495,22 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
             "WHERE published IS NOT NULL GROUP BY y ORDER BY y DESC LIMIT 30)",
             "SELECT * FROM (SELECT 'source', source, COUNT(*) AS n, NULL FROM m "
             "WHERE source IS NOT NULL GROUP BY source ORDER BY n DESC, source LIMIT ?)",
-            "SELECT * FROM (SELECT 'type', t.type, COUNT(DISTINCT m.id) AS n, NULL FROM m "
-            "CROSS JOIN allegations al ON al.article_id = m.id "
-            "CROSS JOIN allegation_types t ON t.allegation_id = al.id "
-            "GROUP BY t.type ORDER BY n DESC, t.type LIMIT ?)",
-            "SELECT * FROM (SELECT 'company', c.name, COUNT(*) AS n, NULL FROM m "
-            "CROSS JOIN article_companies ac ON ac.article_id = m.id "
-            "CROSS JOIN companies c ON c.id = ac.company_id "
-            "GROUP BY c.id ORDER BY n DESC, c.name LIMIT ?)",
+            # Type counts come back per combination of types; Python adds them up.
+            "SELECT 'tys', tys, COUNT(*), NULL FROM m WHERE tys IS NOT NULL GROUP BY tys",
+            # Counted by company id, named after: a name lookup per company, not per mention.
+            "SELECT * FROM (SELECT 'company', c.name, g.n AS n, NULL FROM (SELECT ac.company_id "
+            "AS cid, COUNT(*) AS n FROM m CROSS JOIN article_companies ac ON ac.article_id = m.id "
+            "GROUP BY ac.company_id) g CROSS JOIN companies c ON c.id = g.cid "
+            "ORDER BY n DESC, c.name LIMIT ?)",
         ]
-        tail_params += [FACET_LIMIT] * 3
+        tail_params += [FACET_LIMIT] * 2
     collapse = ""
     if collapse_copies:
         # Copies link straight to the earliest version, so one level is enough.
         collapse = (", s AS MATERIALIZED (SELECT * FROM m WHERE NOT EXISTS (SELECT 1 FROM "
                     "article_copies c WHERE c.article_id = m.id AND c.copy_of IN "
                     "(SELECT id FROM m)))")
-    sql = f"WITH m AS MATERIALIZED ({base}){collapse} " + " UNION ALL ".join(parts)
+    sql = f"WITH {ctes}{collapse} " + " UNION ALL ".join(parts)
     try:
         result_rows = db.execute(sql, params + tail_params).fetchall()
     except sqlite3.OperationalError as exc:
@@ -504,9 +520,17 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     hit_rows = [(v, n, p) for k, v, n, p in result_rows if k == "hit"]
     total = next((n for k, _, n, _ in result_rows if k == "total"), 0)
     facet_map: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS} if facets else {}
+    type_counts: dict[str, int] = {}
     for k, v, n, _ in result_rows:
         if k in facet_map:
             facet_map[k].append((v, n))
+        elif k == "tys":
+            for type_id in set(v.split(_SEP)):
+                type_counts[type_id] = type_counts.get(type_id, 0) + n
+    if facets:
+        # Same order as SQL's ORDER BY n DESC, type: UTF-8 bytes sort as code points.
+        ranked = sorted(type_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        facet_map["type"] = ranked[:FACET_LIMIT]
     if sort == "relevance" and has_text:
         hit_rows.sort(key=lambda r: (r[1], -r[0]))
     else:
@@ -514,6 +538,14 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     hits = _hits(db, hit_rows, match)
     return SearchResult(hits=tuple(hits), total=total, facets=facet_map, filters=filters,
                         sort=sort, limit=limit, offset=offset)
+
+
+# Joins an article's allegation types; type ids never hold this control character.
+_SEP = "\x1f"
+_TYPES_COLUMN = (
+    "(SELECT group_concat(t.type, char(31)) FROM allegations al CROSS JOIN allegation_types t "
+    "ON t.allegation_id = al.id WHERE al.article_id = a.id) AS tys"
+)
 
 
 # A seek into the FTS index for one article costs about as much as walking a
@@ -562,10 +594,14 @@ def _hits(db: sqlite_utils.Database, hit_rows: list[tuple], match: str | None) -
     snippets: dict[int, str] = {}
     if match:
         # FTS5 takes `rowid IN (...)` as one seek per id, not a scan of every match.
+        # A prefix term is expanded again on every seek, so there one walk over the
+        # ids' range is cheaper (`+rowid` keeps the list out of FTS5's hands).
+        ids_test = "rowid BETWEEN ? AND ? AND +rowid" if "*" in match else "rowid"
+        bounds = [min(ids), max(ids)] if "*" in match else []
         for aid, snippet in db.execute(
                 "SELECT rowid, snippet(articles_fts, 1, ?, ?, '…', 28) FROM articles_fts "
-                f"WHERE articles_fts MATCH ? AND rowid IN ({marks})",
-                [MARK_START, MARK_END, match, *ids]):
+                f"WHERE articles_fts MATCH ? AND {ids_test} IN ({marks})",
+                [MARK_START, MARK_END, match, *bounds, *ids]):
             if snippet:
                 snippets[aid] = snippet
     companies: dict[int, list[str]] = {}
