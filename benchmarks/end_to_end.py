@@ -22,6 +22,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -56,11 +57,6 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _bench(args, urls: list[str], control) -> dict:
-    from tracker import pipeline, store
-    from tracker.cli.analyze import analyze_texts
-    from tracker.config import load_config
-    from tracker.nlp import load_nlp
-
     per_feed = -(-args.articles // args.feeds)
     settings = {
         "allow_private_networks": True,
@@ -71,6 +67,18 @@ def _bench(args, urls: list[str], control) -> dict:
         "max_articles_per_feed": max(100, per_feed),
     }
     tmp = Path(tempfile.mkdtemp(prefix="tracker-e2e-"))
+    try:
+        return _measure(args, control, settings, tmp, urls)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _measure(args, control, settings: dict, tmp: Path, urls: list[str]) -> dict:
+    from tracker import pipeline, store
+    from tracker.cli.analyze import analyze_texts
+    from tracker.config import load_config
+    from tracker.nlp import load_nlp
+
     config = load_config(write_feeds_yaml(tmp / "feeds.yaml", urls, **settings))
     db_path = str(tmp / "bench.db")
     with Timer() as t_model:

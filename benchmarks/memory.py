@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -117,6 +118,13 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="tracker-mem-"))
+    try:
+        return _measure(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _measure(args, tmp: Path) -> dict:
     base = {"no_nlp": baseline(False)}
     print(f"baseline (imports only): {base['no_nlp']:.1f} MiB", flush=True)
     runs = {

@@ -39,7 +39,8 @@ LOG_DIR = OUT_DIR / "logs"
 NOT_BENCHMARKS = {"common.py", "run_all.py", "__init__.py"}
 
 # Default arguments per benchmark: sizes that fit a 2-core machine in < 10 minutes each.
-# Scripts not listed here run with no arguments.
+# Scripts not listed here run with no arguments. VARIANTS run a script again with other
+# arguments, reported under "name[label]".
 DEFAULT_ARGS: dict[str, list[str]] = {
     "nlp_throughput": [],
     "end_to_end": [],
@@ -57,6 +58,11 @@ DEFAULT_ARGS: dict[str, list[str]] = {
     # 1M articles takes far longer than 10 minutes to build on 2 cores; 100k shows the shape.
     "export_memory": ["--articles", "100000"],
     "incidents_bench": ["--json"],
+}
+# OpenBLAS starts a thread per core in every process; on a small shared machine those
+# threads fight the NLP workers (and each other) for the cores.
+VARIANTS: dict[str, list[tuple[str, list[str]]]] = {
+    "nlp_throughput": [("blas1", ["--blas-threads", "1"])],
 }
 QUICK_ARGS: dict[str, list[str]] = {
     "nlp_throughput": ["--articles", "12", "--rounds", "1"],
@@ -90,10 +96,19 @@ def discover() -> list[str]:
     return sorted(p.stem for p in HERE.glob("*.py") if p.name not in NOT_BENCHMARKS)
 
 
+def keys(names: list[str]) -> list[str]:
+    """Report keys: each script, then its variants as "name[label]"."""
+    return [k for n in names for k in [n] + [f"{n}[{label}]" for label, _ in VARIANTS.get(n, [])]]
+
+
+def script_of(key: str) -> str:
+    return key.split("[", 1)[0]
+
+
 def run_one(name: str, args: list[str], timeout: float) -> dict:
-    """Run one benchmark script; keep its output in the log folder; return the meta record."""
+    """Run one benchmark (script or "script[variant]"); keep its output; return the meta record."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(HERE / f"{name}.py"), *args]
+    cmd = [sys.executable, str(HERE / f"{script_of(name)}.py"), *args]
     print(f"== {name} {' '.join(args)}", flush=True)
     started = time.perf_counter()
     try:
@@ -158,7 +173,7 @@ def adapt(name: str, res: dict) -> dict:
     """Ratios and targets for scripts that report in their own shape."""
     if "ratios" in res:
         return res
-    if name == "article_body" and "results" in res:
+    if script_of(name) == "article_body" and "results" in res:
         f1 = res["results"].get("tracker", {}).get("f1")
         base = res["results"].get("trafilatura", {}).get("f1")
         return {
@@ -234,7 +249,8 @@ def render(names: list[str], host: dict) -> str:
             sections += [
                 f"### {name}",
                 "",
-                f"Command: `benchmarks/{name}.py {' '.join(meta.get('args', []))}` — exit "
+                f"Command: `benchmarks/{script_of(name)}.py {' '.join(meta.get('args', []))}` "
+                "— exit "
                 f"{meta.get('rc', '?')}, {meta.get('seconds', '?')} s; load average at the end "
                 f"{(res.get('machine') or {}).get('loadavg', '?')}.",
                 "",
@@ -261,7 +277,8 @@ def render(names: list[str], host: dict) -> str:
             tails += [
                 f"### {name}",
                 "",
-                f"Command: `benchmarks/{name}.py {' '.join(meta.get('args', []))}` — exit "
+                f"Command: `benchmarks/{script_of(name)}.py {' '.join(meta.get('args', []))}` "
+                "— exit "
                 f"{meta.get('rc', '?')}, {meta.get('seconds', '?')} s. "
                 f"Output (last {TAIL_LINES} lines):",
                 "",
@@ -318,10 +335,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.from_logs:
         table = QUICK_ARGS if args.quick else DEFAULT_ARGS
         for name in chosen:
-            meta = run_one(name, table.get(name, []), args.timeout)
-            failures += meta["rc"] != 0
+            runs = [(name, table.get(name, []))]
+            if not args.quick and not args.no_variants:
+                runs += [(f"{name}[{label}]", extra) for label, extra in VARIANTS.get(name, [])]
+            for key, run_args in runs:
+                meta = run_one(key, run_args, args.timeout)
+                failures += meta["rc"] != 0
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render(names, machine()), encoding="utf-8")
+    output.write_text(render(keys(names), machine()), encoding="utf-8")
     print(f"wrote {output}")
     return 1 if failures else 0
 
