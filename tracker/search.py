@@ -163,8 +163,9 @@ def filter_clause(filters: SearchFilters, *, text: bool = True,
     condition tests (search() passes `articles_fts.rowid` so FTS5 seeks to
     each of a few candidate articles). Values are always bound, never formatted in.
     """
-    if company_on not in ("a.id", "articles_fts.rowid"):
-        raise ValueError(f"company_on must be a.id or articles_fts.rowid, not {company_on!r}")
+    if company_on not in ("a.id", "articles_fts.rowid", "+articles_fts.rowid"):
+        raise ValueError("company_on must be a.id, articles_fts.rowid or +articles_fts.rowid, "
+                         f"not {company_on!r}")
     clauses: list[str] = []
     params: list = []
     if text and filters.query and filters.query.strip():
@@ -446,8 +447,12 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     has_text = bool(filters.query and filters.query.strip())
     match = fts_query(filters.query) if has_text else None
     company_on = "a.id"
-    if has_text and filters.company and _few_company_articles(db, filters, match):
-        company_on = "articles_fts.rowid"
+    if has_text and filters.company:
+        # Either FTS5 seeks to each of a few company articles, or it walks the
+        # matches and each is first looked up in the company's article list
+        # (`+` keeps the list away from FTS5), before any other filter or BM25.
+        few = _few_company_articles(db, filters, match)
+        company_on = "articles_fts.rowid" if few else "+articles_fts.rowid"
     # A filter on allegation types alone is tested on the article's types, which
     # the type facet needs anyway: one lookup per matching article instead of two.
     types_apart = bool(filters.types) and not (
@@ -548,33 +553,39 @@ _TYPES_COLUMN = (
 )
 
 
-# A seek into the FTS index for one article costs about as much as walking a
-# dozen entries of a match list; measured with benchmarks/search_bench.py.
+# Measured with benchmarks/search_bench.py (1M articles): a seek into the FTS
+# index for one article costs a dozen entries of a match walk (in which each
+# match is checked against the company's article list), and the seek grows
+# slowly with the length of the match list, so past a couple of hundred company
+# articles walking wins whatever the number of matches.
 SEEK_COST = 12
+SEEK_MAX_ARTICLES = 200
 
 
 def _few_company_articles(db: sqlite_utils.Database, filters: SearchFilters, match: str) -> bool:
-    """True when the company names fewer articles than the text matches (over SEEK_COST).
+    """True when FTS5 should seek to each company article instead of walking the matches.
 
-    Then FTS5 seeks to each of the company's articles instead of walking every
-    match, which keeps company searches flat as the database grows. Both counts
-    are cheap: FTS5 counts without ranking, and the company count stops early.
+    That pays when the text matches over SEEK_COST times as many articles as
+    the company has. Both counts stop early (at SEEK_MAX_ARTICLES company
+    articles and at the number of matches that would decide), so deciding costs
+    a fraction of a walk.
     """
     if "*" in match:
         return False  # FTS5 expands a prefix again on every seek: walking is cheaper
-    try:
-        n_match = db.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?",
-                             [match]).fetchone()[0]
-    except sqlite3.OperationalError:
-        return False  # the main query reports the malformed query
-    cap = n_match // SEEK_COST
-    if cap == 0:
-        return False
     sub, sub_params = _company_ids_sql(filters.company, filters.include_subsidiaries)
     n_company = db.execute(
         f"SELECT COUNT(*) FROM (SELECT 1 FROM article_companies WHERE company_id IN ({sub}) "
-        "LIMIT ?)", sub_params + [cap]).fetchone()[0]
-    return n_company < cap
+        "LIMIT ?)", sub_params + [SEEK_MAX_ARTICLES]).fetchone()[0]
+    if n_company >= SEEK_MAX_ARTICLES:
+        return False
+    need = SEEK_COST * (n_company + 1)
+    try:
+        n_match = db.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)",
+            [match, need]).fetchone()[0]
+    except sqlite3.OperationalError:
+        return False  # the main query reports the malformed query
+    return n_match >= need
 
 
 def _neg(value: str | None) -> tuple:
