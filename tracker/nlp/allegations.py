@@ -48,6 +48,9 @@ SPEECH_AFTER_RE = re.compile(r"^\W{0,3}(?:said|says|told|added|described|called|
 TITLE_BEFORE_RE = re.compile(r"(?:chairman|chairwoman|chair|commissioners?|director|attorney|officer|executive"
                              r"|president|senator|judge|chief|minister|secretary|counsel|spokes\w+|head|founder"
                              r"|co-founder|researcher|adviser|advisor|analyst|economist|professor)\W*$", re.I)
+# Head nouns of an authority reference that the referent's own name contains.
+NAMED_HEADS = {"commission", "department", "bureau", "agency", "office", "ministry", "court", "committee",
+               "council", "board", "authority"}
 PRONOUNS = {"it", "its", "they", "their"}
 SPEAKS_RE = re.compile(r"^\W{0,3}(?:alleges?|alleged|alleging|accus\w+|claim(?:s|ed|ing)?|says|said|saying|sues|sued"
                        r"|suing)\b", re.I)
@@ -131,7 +134,8 @@ class AllegationFinder:
                     # "the EU's competition regulator": the owner may be named, the phrase is the party
                     if any(a < e and st < b and not (st <= a and want is AUTHORITY_KINDS) for st, e in taken):
                         continue
-                    target = self._resolve(timeline, a, want)
+                    head = m.group(0).split()[-1].lower() if want is AUTHORITY_KINDS else None
+                    target = self._resolve(timeline, a, want, head, parties)
                     if target is not None:
                         ctx.slots[si].append(Slot(a, b, target.key, target.kind, ref=True))
                         taken.append((a, b))
@@ -139,11 +143,28 @@ class AllegationFinder:
         return ctx
 
     @staticmethod
-    def _resolve(timeline: list[Slot], pos: int, kinds: set) -> Slot | None:
+    def _resolve(timeline: list[Slot], pos: int, kinds: set, head: str | None = None,
+                 parties: dict[str, Party] | None = None) -> Slot | None:
+        """The party a reference names: the nearest one before it (else after it) of the
+        wanted kinds. An authority's head noun narrows the choice: "the commission" is the
+        party with Commission in its name, not the department named last; "the regulator"
+        is a regulator rather than the government it belongs to."""
         before = [s for s in timeline if s.end <= pos and s.kind in kinds and s.kind != "person"]
+        after = [s for s in timeline if s.start >= pos and s.kind in kinds and s.kind != "person"]
+        if head and parties is not None:
+            if head in NAMED_HEADS:
+                def fits(s: Slot) -> bool:
+                    p = parties.get(s.key)
+                    names = {s.key} | (p.aliases if p is not None else set())
+                    return any(head in n.lower().split() for n in names)
+            else:
+                def fits(s: Slot) -> bool:
+                    return s.kind == "regulator"
+            narrowed = [s for s in before if fits(s)], [s for s in after if fits(s)]
+            if narrowed[0] or narrowed[1]:
+                before, after = narrowed
         if before:
             return before[-1]
-        after = [s for s in timeline if s.start >= pos and s.kind in kinds and s.kind != "person"]
         return after[0] if after else None
 
     def _pronoun_slot(self, ctx: ArticleContext, si: int, pos: int) -> Slot | None:
@@ -236,7 +257,9 @@ class AllegationFinder:
             if not (accusing or speech):
                 continue
             kids = list(v.children)
-            subj = [c for c in kids if c.dep_ == "nsubj"]
+            # of two subjects (a misparse of "a complaint filed by X, the commission alleged"),
+            # the one next to the verb speaks
+            subj = sorted((c for c in kids if c.dep_ == "nsubj"), key=lambda c: -c.i)
             subjpass = [c for c in kids if c.dep_ == "nsubjpass"]
             agent = [g for c in kids if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
             if accusing and v.pos_ == "VERB":
