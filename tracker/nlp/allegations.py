@@ -137,6 +137,10 @@ class AllegationFinder:
                     head = m.group(0).split()[-1].lower() if want is AUTHORITY_KINDS else None
                     target = self._resolve(timeline, a, want, head, parties)
                     if target is not None:
+                        if want is AUTHORITY_KINDS:
+                            # the owner inside the phrase only says whose regulator it is
+                            ctx.slots[si] = [x for x in ctx.slots[si] if not (
+                                a <= x.start and x.end <= b and x.kind in AUTHORITY_KINDS)]
                         ctx.slots[si].append(Slot(a, b, target.key, target.kind, ref=True))
                         taken.append((a, b))
             ctx.slots[si].sort(key=lambda x: x.start)
