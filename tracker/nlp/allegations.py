@@ -51,6 +51,8 @@ TITLE_BEFORE_RE = re.compile(r"(?:chairman|chairwoman|chair|commissioners?|direc
 # Head nouns of an authority reference that the referent's own name contains.
 NAMED_HEADS = {"commission", "department", "bureau", "agency", "office", "ministry", "court", "committee",
                "council", "board", "authority"}
+LISTED_TITLE_RE = re.compile(r"(?:,|\band|\bits|\btheir|\b(?:company|firm)(?:'s|’s))\s+(?:[a-z][\w-]*\s+){0,4}$")
+ACCUSING_PRONOUN_RE = re.compile(r"\s+(?:has\s+|had\s+|also\s+)?(?:sued|charged|fined|indicted|accused)\b")
 PRONOUNS = {"it", "its", "they", "their"}
 SPEAKS_RE = re.compile(r"^\W{0,3}(?:alleges?|alleged|alleging|accus\w+|claim(?:s|ed|ing)?|says|said|saying|sues|sued"
                        r"|suing)\b", re.I)
@@ -171,7 +173,11 @@ class AllegationFinder:
             return before[-1]
         return after[0] if after else None
 
-    def _pronoun_slot(self, ctx: ArticleContext, si: int, pos: int) -> Slot | None:
+    def _pronoun_slot(self, ctx: ArticleContext, si: int, pos: int, prefer: set | None = None) -> Slot | None:
+        if prefer:
+            earlier = [s for s in ctx.slots[si] if s.end <= pos and s.kind in prefer]
+            if earlier:
+                return earlier[-1]
         earlier = [s for s in ctx.slots[si] if s.end <= pos and s.kind == "company"]
         if earlier:
             return earlier[-1]
@@ -321,7 +327,9 @@ class AllegationFinder:
             pos = s0 + m.start()
             if any(s.start <= pos < s.end for s in slots):
                 continue
-            target = self._pronoun_slot(ctx, si, pos)
+            # "it sued the company": a pronoun that accuses is the authority the sentence names
+            accusing = ACCUSING_PRONOUN_RE.match(text, m.end())
+            target = self._pronoun_slot(ctx, si, pos, AUTHORITY_KINDS if accusing else None)
             if target is not None:
                 slots.append(Slot(pos, pos + m.end() - m.start(), target.key, target.kind, ref=True))
         slots.sort(key=lambda x: x.start)
@@ -433,7 +441,14 @@ class AllegationFinder:
             return False
         if SPEECH_AFTER_RE.search(text[slot.end - s0:]):
             return False
-        return not TITLE_BEFORE_RE.search(text[max(0, slot.start - s0 - 30):slot.start - s0])
+        pre = text[max(0, slot.start - s0 - 80):slot.start - s0]
+        title = TITLE_BEFORE_RE.search(pre[-30:])
+        if not title:
+            return True
+        # "OpenAI, chief executive Sam Altman and president Greg Brockman", "the company and
+        # its chief financial officer, Meng Wanzhou": an officer listed with the accused is
+        # accused too; "FTC Chairman Joe Simons" speaks for the accuser
+        return bool(LISTED_TITLE_RE.search(pre[:max(0, len(pre) - 30) + title.start()]))
 
     @staticmethod
     def _subject(before: list[Slot]) -> Slot | None:
