@@ -53,6 +53,7 @@ NAMED_HEADS = {"commission", "department", "bureau", "agency", "office", "minist
                "council", "board", "authority"}
 LISTED_TITLE_RE = re.compile(r"(?:,|\band|\bits|\btheir|\b(?:company|firm)(?:'s|’s))\s+(?:[a-z][\w-]*\s+){0,4}$")
 ACCUSING_PRONOUN_RE = re.compile(r"\s+(?:has\s+|had\s+|also\s+)?(?:sued|charged|fined|indicted|accused)\b")
+PROSECUTING_RE = re.compile(r"Justice|Attorney|Prosecut|Procura|Parquet|Serious Fraud Office")
 PRONOUNS = {"it", "its", "they", "their"}
 SPEAKS_RE = re.compile(r"^\W{0,3}(?:alleges?|alleged|alleging|accus\w+|claim(?:s|ed|ing)?|says|said|saying|sues|sued"
                        r"|suing)\b", re.I)
@@ -138,6 +139,11 @@ class AllegationFinder:
                         continue
                     head = m.group(0).split()[-1].lower() if want is AUTHORITY_KINDS else None
                     target = self._resolve(timeline, a, want, head, parties)
+                    if head in ("prosecutors", "prosecutor") and (
+                            target is None or not PROSECUTING_RE.search(target.key)):
+                        # prosecutors are not the securities regulator named before them: the
+                        # phrase itself names the accuser when no prosecuting office is named
+                        target = self._generic_party(ctx, m.group(0))
                     if target is not None:
                         if want is AUTHORITY_KINDS:
                             # the owner inside the phrase only says whose regulator it is
@@ -149,6 +155,14 @@ class AllegationFinder:
         return ctx
 
     @staticmethod
+    def _generic_party(ctx: ArticleContext, phrase: str) -> Slot:
+        name = re.sub(r"^(?:the|The|its|Its)\s+", "", phrase.strip())
+        name = name[:1].lower() + name[1:] if name[1:2].islower() else name
+        if name not in ctx.parties:
+            ctx.parties[name] = Party(name, "regulator")
+        return Slot(0, 0, name, "regulator")
+
+    @staticmethod
     def _resolve(timeline: list[Slot], pos: int, kinds: set, head: str | None = None,
                  parties: dict[str, Party] | None = None) -> Slot | None:
         """The party a reference names: the nearest one before it (else after it) of the
@@ -158,7 +172,10 @@ class AllegationFinder:
         before = [s for s in timeline if s.end <= pos and s.kind in kinds and s.kind != "person"]
         after = [s for s in timeline if s.start >= pos and s.kind in kinds and s.kind != "person"]
         if head and parties is not None:
-            if head in NAMED_HEADS:
+            if head in ("prosecutors", "prosecutor"):
+                def fits(s: Slot) -> bool:
+                    return bool(PROSECUTING_RE.search(s.key))
+            elif head in NAMED_HEADS:
                 def fits(s: Slot) -> bool:
                     p = parties.get(s.key)
                     names = {s.key} | (p.aliases if p is not None else set())
