@@ -54,6 +54,9 @@ NAMED_HEADS = {"commission", "department", "bureau", "agency", "office", "minist
 LISTED_TITLE_RE = re.compile(r"(?:,|\band|\bits|\btheir|\b(?:company|firm)(?:'s|’s))\s+(?:[a-z][\w-]*\s+){0,4}$")
 ACCUSING_PRONOUN_RE = re.compile(r"\s+(?:has\s+|had\s+|also\s+)?(?:sued|charged|fined|indicted|accused)\b")
 PROSECUTING_RE = re.compile(r"Justice|Attorney|Prosecut|Procura|Parquet|Serious Fraud Office")
+NOT_ACTING_RE = re.compile(r"(?:\b(?:in|into|before|with|from|at|of)\s+(?:the\s+)?(?:[A-Z][\w.]*\s+){0,3}"
+                           r"|\b(?:sent|sends|went|gone|submitted|wrote|written)\s+(?:[\w-]+\s+){0,3}to\s+(?:the\s+)?"
+                           r"|\b(?:a|an)\s+)$")
 PRONOUNS = {"it", "its", "they", "their"}
 SPEAKS_RE = re.compile(r"^\W{0,3}(?:alleges?|alleged|alleging|accus\w+|claim(?:s|ed|ing)?|says|said|saying|sues|sued"
                        r"|suing)\b", re.I)
@@ -409,7 +412,10 @@ class AllegationFinder:
         if accuser is None and accused:
             # an authority named in the sentence is the one acting ("the fine that France's CNIL imposed on Google")
             names = {s.key for s in accused}
-            auth = [s for s in slots if s.kind in AUTHORITY_KINDS and s.key not in names]
+            # ...but not one the words address or sit in ("sent to the SEC", "in the District
+            # Court") or one being set up ("a Compliance Committee")
+            auth = [s for s in slots if s.kind in AUTHORITY_KINDS and s.key not in names
+                    and not NOT_ACTING_RE.search(text[max(0, s.start - s0 - 30):s.start - s0])]
             if auth:
                 accuser = auth[0]
         names = list(dict.fromkeys(s.key for s in accused))
