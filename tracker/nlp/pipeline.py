@@ -21,7 +21,14 @@ EXTRACTOR_VERSION = "nlp-0.1"
 MAX_TYPES = 3
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 PROPER_TAGS = {"NNP", "NNPS"}
-NER_CONTEXT = 6  # tokens before a sentence that the NER reads with it
+NER_CONTEXT = 6
+# A legal step told without its actor: a document or an unnamed authority does the accusing.
+FURTHER_STEP_RE = re.compile(
+    r"\b(?:separate|second|another|related|new|further|additional)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:indictment|complaint|lawsuit|suit|charges?|case|action)\b"
+    r"|\b(?:indictment|complaint|charges?)\s+(?:[\w,-]+\s+){0,6}?(?:charges|charged|accuses|accused|alleges)\b"
+    r"|\b(?:prosecutors|regulators|authorities|officials)\s+(?:also\s+|have\s+|had\s+)*(?:accus|charg|alleg)\w*",
+    re.I)  # tokens before a sentence that the NER reads with it
 
 
 def join_title(text: str, title: str | None) -> str:
@@ -253,6 +260,7 @@ class Analyzer:
             p = ctx.parties.get(c.accuser) if c.accuser else None
             if p is not None and p.kind == "person" and all(a in org_accused for a in c.accused):
                 c.accuser = None
+        self._inherit_authority(ctx, claims)
         named_accused = {a for c in claims if c.accuser for a in c.accused}
         # a party that accuses someone in this article is not, unnamed, the accused of a
         # sentence that merely mentions it next to the cue words
@@ -283,6 +291,28 @@ class Analyzer:
                                   confidence=max(c.confidence for c in cs)))
         out.sort(key=lambda a: a.start)
         return out
+
+    @staticmethod
+    def _inherit_authority(ctx: ArticleContext, claims: list[SentenceClaim]) -> None:
+        """Discourse rules for the accuser across sentences.
+
+        A further legal step told without its actor ("a separate indictment charges X",
+        "prosecutors also accused Y") belongs to the authority behind the article's first
+        allegation. A government named as the place ("an EU privacy fine") gives way to the
+        regulator of the same allegation: the most specific acting authority accuses.
+        """
+        kinds = {k: p.kind for k, p in ctx.parties.items()}
+        lead = next((c.accuser for c in sorted(claims, key=lambda c: c.sent_index)
+                     if c.accuser and kinds.get(c.accuser) in AUTHORITY_KINDS), None)
+        if lead is not None:
+            for c in claims:
+                if c.accuser is None and FURTHER_STEP_RE.search(c.text):
+                    c.accuser = lead
+        by_regulator = {a for c in claims if kinds.get(c.accuser) == "regulator" for a in c.accused}
+        for c in claims:
+            if kinds.get(c.accuser) == "government" and c.accused and all(a in by_regulator for a in c.accused):
+                c.accuser = next(d.accuser for d in claims if kinds.get(d.accuser) == "regulator"
+                                 and set(c.accused) <= set(d.accused) | by_regulator)
 
     def _figures(self, doc, ctx, raw, allegations) -> list[Figure]:
         sent_starts = [s.start_char for s in ctx.sents]
