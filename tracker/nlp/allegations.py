@@ -57,6 +57,8 @@ PROSECUTING_RE = re.compile(r"Justice|Attorney|Prosecut|Procura|Parquet|Serious 
 NOT_ACTING_RE = re.compile(r"(?:\b(?:in|into|before|with|from|at|of)\s+(?:the\s+)?(?:[A-Z][\w.]*\s+){0,3}"
                            r"|\b(?:sent|sends|went|gone|submitted|wrote|written)\s+(?:[\w-]+\s+){0,3}to\s+(?:the\s+)?"
                            r"|\b(?:a|an)\s+)$")
+ACTION_OWNER_RE = re.compile(r"(?:'s|’s)?\s+(?:[a-z][\w-]*\s+){0,3}?(?:lawsuits?|suits?|complaints?|claims|allegations"
+                             r"|accusations|fight|case|charges)\b")
 PRONOUNS = {"it", "its", "they", "their"}
 SPEAKS_RE = re.compile(r"^\W{0,3}(?:alleges?|alleged|alleging|accus\w+|claim(?:s|ed|ing)?|says|said|saying|sues|sued"
                        r"|suing)\b", re.I)
@@ -374,6 +376,17 @@ class AllegationFinder:
             if after_acc and after_acc[0].kind in AUTHORITY_KINDS | ACCUSABLE_KINDS:
                 accuser = after_acc[0]
                 accused = [s for s in slots if s.key != accuser.key and s.kind in ACCUSABLE_KINDS]
+        if accuser is None:
+            # "Uber settles Waymo trade secrets fight", "X will fight Y's lawsuit": the party
+            # naming the action accuses the subject that answers it
+            for s in slots:
+                if s.kind == "other" or not ACTION_OWNER_RE.match(text, s.end - s0):
+                    continue
+                subjects = [b for b in slots if b.end <= s.start and b.kind in ACCUSABLE_KINDS and b.key != s.key]
+                if subjects and not victim(s) and not re.fullmatch(
+                        r"\W*(?:and|or|&)?\W*", text[subjects[-1].end - s0:s.start - s0]):
+                    accuser, accused = s, subjects[-1:]
+                break
         if accuser is None:
             roles = self.parse_roles(ctx, si, slots)
             if roles is not None:
