@@ -59,6 +59,11 @@ NOT_ACTING_RE = re.compile(r"(?:\b(?:in|into|before|with|from|at|of)\s+(?:the\s+
                            r"|\b(?:a|an)\s+)$")
 ACTION_OWNER_RE = re.compile(r"(?:'s|’s)?\s+(?:[a-z][\w-]*\s+){0,3}?(?:lawsuits?|suits?|complaints?|claims|allegations"
                              r"|accusations|fight|case|charges)\b")
+COMPLAINANT_RE = re.compile(r"\b(?:complaints?|claims?|concerns|objections)\s+(?:\w+\s+){0,2}?from\s+"
+                            r"(?:[\w-]+\s+){0,3}$", re.I)
+EMPLOYER_RE = re.compile(r"(?:'s|’s)?\s+(?:former\s+|senior\s+|own\s+)?(?:engineer|employee|executive|worker|staffer"
+                         r"|contractor|general\s+counsel|spokes(?:person|man|woman)|lawyers?|attorneys?"
+                         r"|chief\s+(?:[a-z]+\s+){0,2}officer)s?\b")
 PRONOUNS = {"it", "its", "they", "their"}
 SPEAKS_RE = re.compile(r"^\W{0,3}(?:alleges?|alleged|alleging|accus\w+|claim(?:s|ed|ing)?|says|said|saying|sues|sued"
                        r"|suing)\b", re.I)
@@ -358,7 +363,10 @@ class AllegationFinder:
 
         def victim(slot: Slot) -> bool:
             before = text[max(0, slot.start - s0 - 12):slot.start - s0].lower().split()
-            return bool(before) and before[-1] in VICTIM_BEFORE
+            if before and before[-1] in VICTIM_BEFORE:
+                return True
+            # "complaints from rivals including Foundem" come from the party, not against it
+            return bool(COMPLAINANT_RE.search(text[max(0, slot.start - s0 - 50):slot.start - s0]))
 
         before = [s for s in slots if s.end <= trigger]
         after = [s for s in slots if s.start >= trigger]
@@ -422,6 +430,9 @@ class AllegationFinder:
         if accuser is not None:
             accused = [s for s in accused if s.key != accuser.key]
         accused = [s for s in accused if s.kind != "person" or self._accusable_person(text, s0, s)]
+        # "a former Amazon Web Services engineer", "NBCUniversal's general counsel": the
+        # company only says where a person works
+        accused = [s for s in accused if not EMPLOYER_RE.match(text, s.end - s0)]
         if accuser is None and accused:
             # an authority named in the sentence is the one acting ("the fine that France's CNIL imposed on Google")
             names = {s.key for s in accused}
