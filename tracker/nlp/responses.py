@@ -9,6 +9,8 @@ from tracker.nlp.resources import Taxonomy
 from tracker.records import Response
 
 NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|n't|without)\s+(?:\w+\s+){0,2}$", re.I)
+IMPERSONAL = re.compile(r"\b(?:it|this|what)\s+(?:is|was|remains|seems|looks)\s+(?:far\s+from|not|hardly|still|yet\s+to\s+be"
+                        r"|by\s+no\s+means|not\s+yet)\s+$", re.I)
 SPOKES = re.compile(r"\b(?:spokes(?:person|man|woman)|statement|representative|lawyers?|counsel|the company|"
                     r"the firm|chief executive|general counsel|chief legal officer|president)\b", re.I)
 
@@ -36,6 +38,9 @@ def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> li
                         r"not\s+knowingly|not\s+aware|did\s+not\s+believe", text[max(0, m.start() - 15):m.end()]):
                     continue
                 if rid == "denied" and re.search(r"\b(?:was|were|been|be)\s+$", pre):
+                    continue
+                # "it is far from settled that...", "what remains disputed": nobody answers
+                if IMPERSONAL.search(pre):
                     continue
                 who = _subject(slots, s0 + m.start(), accused)
                 if who is None and (re.match(r"\s*(?:It|They|He|She)\b", text) or SPOKES.search(pre)):
