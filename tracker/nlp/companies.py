@@ -18,7 +18,7 @@ BAD_CHARS = re.compile(r"[|/\n£€$:<>=\"]|^\W|\d{3,}")
 ACRONYM = re.compile(r"^[A-Z]{2,5}$")
 # Suffixes that make any name a company, whatever else it contains.
 STRONG_SUFFIXES = {"inc", "corp", "corporation", "ltd", "limited", "llc", "plc", "ag", "gmbh", "sa", "nv", "co",
-                   "incorporated", "pte", "pty", "llp", "bv", "se"}
+                   "incorporated", "pte", "pty", "llp", "bv", "se", "sas", "sarl", "spa", "srl", "kk"}
 PRODUCT_HEADS = {"product", "products", "model", "models", "chatbot", "assistant", "game", "games", "console",
                  "phone", "smartphone", "software", "tool", "app", "franchise", "film", "movie", "series",
                  "title", "titles", "character", "feature", "device", "chip", "operating"}
@@ -203,6 +203,7 @@ class CompanyFinder:
             span = self._clean(doc, ent)
             if span is None or any(i in taken for i in range(span.start, span.end)):
                 continue
+            span = self._with_name(doc, span, taken)
             candidates.append((span, ent.label_))
         candidates.extend(self._rule_candidates(doc, taken, candidates))
 
@@ -267,6 +268,16 @@ class CompanyFinder:
         if "\n" in doc[start:end].text_with_ws.strip():
             return None
         return span
+
+    def _with_name(self, doc: Doc, span: Span, taken: set) -> Span:
+        """A legal suffix found alone ("SAS" of "PUBLIVOX SAS") takes the name before it."""
+        if len(span) != 1 or span.text.lower().rstrip(".") not in STRONG_SUFFIXES:
+            return span
+        start = span.start
+        while start > 0 and start - 1 not in taken and doc[start - 1].is_alpha and doc[start - 1].text[:1].isupper() \
+                and doc[start - 1].lower_ not in DATE_WORDS and not doc[start].is_sent_start:
+            start -= 1
+        return doc[start:span.end] if start < span.start else span
 
     def _rule_candidates(self, doc: Doc, taken: set, found) -> list[tuple[Span, str]]:
         """Capitalised names the NER missed but a context rule marks as companies."""
