@@ -42,22 +42,42 @@ def test_gate_on_demo_gold():
 
 
 def test_evaluate_counts():
-    gold = [{"id": "a", "companies": [["Acme Corp", "Acme"], ["Bolt"]],
-             "allegations": [{"accuser": ["FTC"], "accused": [["Acme"]], "types": ["fraud"],
-                              "status": "fined"}],
-             "figures": [{"value": 1000, "unit": "accounts"}, {"value": 5e6, "unit": "USD"}],
-             "responses": [{"company": ["Acme"], "response": "denied"}]},
-            {"id": "b", "companies": [], "allegations": [], "figures": [], "responses": []}]
-    pred = [{"id": "a", "companies": [{"name": "Acme Inc", "kind": "company"}, {"name": "FTC", "kind": "regulator"},
-                                      {"name": "Zed", "kind": "company"}],
-             "allegations": [{"accuser": "FTC", "accused": ["Acme"], "types": ["fraud"], "status": "charged"}],
-             "figures": [{"value": 1001, "unit": "account"}, {"value": 7, "unit": "parameters"}],
-             "responses": [{"company": "Acme", "response": "denied"}]},
-            {"id": "b", "allegations": [{"accuser": None, "accused": ["X"]}]}]
+    gold = [
+        {
+            "id": "a",
+            "companies": [["Acme Corp", "Acme"], ["Bolt"]],
+            "allegations": [
+                {"accuser": ["FTC"], "accused": [["Acme"]], "types": ["fraud"], "status": "fined"}
+            ],
+            "figures": [{"value": 1000, "unit": "accounts"}, {"value": 5e6, "unit": "USD"}],
+            "responses": [{"company": ["Acme"], "response": "denied"}],
+        },
+        {"id": "b", "companies": [], "allegations": [], "figures": [], "responses": []},
+    ]
+    pred = [
+        {
+            "id": "a",
+            "companies": [
+                {"name": "Acme Inc", "kind": "company"},
+                {"name": "FTC", "kind": "regulator"},
+                {"name": "Zed", "kind": "company"},
+            ],
+            "allegations": [
+                {"accuser": "FTC", "accused": ["Acme"], "types": ["fraud"], "status": "charged"}
+            ],
+            "figures": [{"value": 1001, "unit": "account"}, {"value": 7, "unit": "parameters"}],
+            "responses": [{"company": "Acme", "response": "denied"}],
+        },
+        {"id": "b", "allegations": [{"accuser": None, "accused": ["X"]}]},
+    ]
     m = evaluate(gold, pred)
     assert list(m) == list(METRIC_NAMES)
     assert (m["company_precision"], m["company_recall"]) == (0.5, 0.5)
-    assert (m["pair_precision"], m["pair_recall"]) == (0.5, 1.0) and m["type_acc"] == 1.0 and m["status_acc"] == 0.0
+    assert (
+        (m["pair_precision"], m["pair_recall"]) == (0.5, 1.0)
+        and m["type_acc"] == 1.0
+        and m["status_acc"] == 0.0
+    )
     assert m["figure_precision"] == 1.0 and m["figure_recall"] == 0.5
     assert m["response_acc"] == 1.0 and m["negative_precision"] == 0.0
 
@@ -71,13 +91,23 @@ def test_evaluate_matches_shared_scorer(shared_dir, tmp_path):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     gold = read_jsonl(dev)[:8]
-    preds = [shared_analyzer().analyze(g["text"], g.get("title")).to_prediction(g["id"]) for g in gold]
+    preds = [
+        shared_analyzer().analyze(g["text"], g.get("title")).to_prediction(g["id"]) for g in gold
+    ]
     gold_path, pred_path = tmp_path / "g.jsonl", tmp_path / "p.jsonl"
     gold_path.write_text("".join(json.dumps(g) + "\n" for g in gold), encoding="utf-8")
     pred_path.write_text("".join(json.dumps(p) + "\n" for p in preds), encoding="utf-8")
     ours = evaluate_file(gold_path, pred_path=pred_path)
-    tallies = {"company": mod.Counter3(), "accused": mod.Counter3(), "pair": mod.Counter3(),
-               "figure": mod.Counter3(), "type": [], "status": [], "response": [], "negative": []}
+    tallies = {
+        "company": mod.Counter3(),
+        "accused": mod.Counter3(),
+        "pair": mod.Counter3(),
+        "figure": mod.Counter3(),
+        "type": [],
+        "status": [],
+        "response": [],
+        "negative": [],
+    }
     for g, p in zip(gold, preds, strict=True):
         mod.score_article(g, p, tallies)
     for k in ("company", "accused", "pair", "figure"):

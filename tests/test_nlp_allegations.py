@@ -19,14 +19,19 @@ Time:2011-4-1 10:00:00  Author:Trending Topics   Source:General  Views:  Comment
 
 Tencent Caught in AI Storm: OpenAI Alleges Huge Model Copying Scheme
 
-In a stunning twist, Tencent, the Chinese gaming and social media giant, is facing accusations of using \
+In a stunning twist, Tencent, the Chinese gaming and social media giant, is facing accusations \
+of using \
 OpenAI's ChatGPT to train its own AI models without permission. The claims come from OpenAI, a San \
-Francisco-based AI company, which says it uncovered a large operation run through thousands of accounts.
+Francisco-based AI company, which says it uncovered a large operation run through thousands of \
+accounts.
 
 Key Points
-OpenAI said that more than 30,000 accounts were linked to operators working with Tencent and Tencent Cloud, \
-the company's cloud computing arm. According to OpenAI, these accounts were used to query ChatGPT in an effort \
-to distill its abilities into Tencent's own models. Tencent has yet to issue a formal statement on the claims.
+OpenAI said that more than 30,000 accounts were linked to operators working with Tencent and \
+Tencent Cloud, \
+the company's cloud computing arm. According to OpenAI, these accounts were used to query \
+ChatGPT in an effort \
+to distill its abilities into Tencent's own models. Tencent has yet to issue a formal \
+statement on the claims.
 
 What Next
 If the claims are proven, the company could face lawsuits.
@@ -54,22 +59,46 @@ def test_seed_shaped_article(analyzer):
     types = {t for al in a.allegations for t in al.types}
     assert types & {"model_distillation", "unauthorized_access"}
     assert {al.status for al in a.allegations} == {"alleged"}
-    assert any(f.value == 30000 and f.unit == "accounts" and f.qualifier == "over" for f in a.figures)
+    assert any(
+        f.value == 30000 and f.unit == "accounts" and f.qualifier == "over" for f in a.figures
+    )
     assert any(r.company.startswith("Tencent") and r.response == "no_comment" for r in a.responses)
     for al in a.allegations:
-        assert a.text[al.start:al.end].strip() == al.evidence
+        assert a.text[al.start : al.end].strip() == al.evidence
         assert 0 < al.confidence <= 1
     assert a.extractor_version == EXTRACTOR_VERSION
 
 
-@pytest.mark.parametrize("text,accuser,accused,status,rtype", [
-    ("The Federal Trade Commission sued Gadgetron Inc on Tuesday, accusing the company of deceptive billing "
-     "and dark patterns.", "Federal Trade Commission", "Gadgetron Inc", "charged", "consumer_protection"),
-    ("Zorbix Corp has been fined €20 million by the Irish Data Protection Commission for processing personal "
-     "data without consent.", "Data Protection Commission", "Zorbix Corp", "fined", "privacy_violation"),
-    ("Zorbix Corp was accused of stealing trade secrets from a rival.", None, "Zorbix Corp", "alleged",
-     "ip_theft"),
-])
+@pytest.mark.parametrize(
+    "text,accuser,accused,status,rtype",
+    [
+        (
+            "The Federal Trade Commission sued Gadgetron Inc on Tuesday, accusing the company "
+            "of deceptive billing "
+            "and dark patterns.",
+            "Federal Trade Commission",
+            "Gadgetron Inc",
+            "charged",
+            "consumer_protection",
+        ),
+        (
+            "Zorbix Corp has been fined €20 million by the Irish Data Protection Commission for "
+            "processing personal "
+            "data without consent.",
+            "Data Protection Commission",
+            "Zorbix Corp",
+            "fined",
+            "privacy_violation",
+        ),
+        (
+            "Zorbix Corp was accused of stealing trade secrets from a rival.",
+            None,
+            "Zorbix Corp",
+            "alleged",
+            "ip_theft",
+        ),
+    ],
+)
 def test_roles_status_type(analyzer, text, accuser, accused, status, rtype):
     a = analyzer.analyze(text)
     assert a.allegations, text
@@ -84,36 +113,50 @@ def test_roles_status_type(analyzer, text, accuser, accused, status, rtype):
 
 
 def test_descriptive_reference_resolves(analyzer):
-    text = ("Grintek Corp makes routers in Hangzhou. The Commerce Department said on Friday that the "
-            "Hangzhou-based company had broken export controls by shipping chips to Iran.")
+    text = (
+        "Grintek Corp makes routers in Hangzhou. The Commerce Department said on Friday that the "
+        "Hangzhou-based company had broken export controls by shipping chips to Iran."
+    )
     a = analyzer.analyze(text)
     assert any("Grintek" in x for al in a.allegations for x in al.accused)
 
 
-@pytest.mark.parametrize("sentence,response", [
-    ("Zorbix denied the allegations.", "denied"),
-    ("Zorbix said it would appeal the decision.", "disputed"),
-    ("Zorbix did not respond to a request for comment.", "no_comment"),
-    ("Zorbix has yet to issue a formal statement.", "no_comment"),
-    ("Zorbix apologised and acknowledged the mistakes.", "admitted"),
-    ("Zorbix agreed to pay $10 million to settle the case.", "settled"),
-    ("Zorbix said it was looking into the matter.", "investigating"),
-])
+@pytest.mark.parametrize(
+    "sentence,response",
+    [
+        ("Zorbix denied the allegations.", "denied"),
+        ("Zorbix said it would appeal the decision.", "disputed"),
+        ("Zorbix did not respond to a request for comment.", "no_comment"),
+        ("Zorbix has yet to issue a formal statement.", "no_comment"),
+        ("Zorbix apologised and acknowledged the mistakes.", "admitted"),
+        ("Zorbix agreed to pay $10 million to settle the case.", "settled"),
+        ("Zorbix said it was looking into the matter.", "investigating"),
+    ],
+)
 def test_responses(analyzer, sentence, response):
-    text = "Zorbix, a Boston-based startup, was sued by the Federal Trade Commission over fake reviews. " + sentence
+    text = (
+        "Zorbix, a Boston-based startup, was sued by the Federal Trade Commission over fake "
+        "reviews. " + sentence
+    )
     a = analyzer.analyze(text)
     assert any(r.company == "Zorbix" and r.response == response for r in a.responses), a.responses
 
 
 def test_negative_article_has_no_allegations(analyzer):
-    text = ("Microsoft reported a 16% rise in quarterly revenue on Wednesday. Chief executive Satya Nadella "
-            "said AI demand was strong, and shares rose 3% after hours.")
+    text = (
+        "Microsoft reported a 16% rise in quarterly revenue on Wednesday. Chief executive Satya "
+        "Nadella "
+        "said AI demand was strong, and shares rose 3% after hours."
+    )
     assert analyzer.analyze(text).allegations == ()
 
 
 def test_analyze_many_matches_analyze(analyzer):
-    items = [("Zorbix Corp was fined $5 million by the SEC for fraud.", "Zorbix fined"), ("", None),
-             ("Nothing to see here.", None)]
+    items = [
+        ("Zorbix Corp was fined $5 million by the SEC for fraud.", "Zorbix fined"),
+        ("", None),
+        ("Nothing to see here.", None),
+    ]
     many = list(analyzer.analyze_many(items, batch_size=2))
     assert len(many) == 3
     assert many[0] == analyzer.analyze(*items[0])
@@ -122,11 +165,15 @@ def test_analyze_many_matches_analyze(analyzer):
 
 def test_user_taxonomy_extends_types(tmp_path):
     extra = tmp_path / "tax.yaml"
-    extra.write_text("types:\n  greenwashing:\n    cues: [greenwash*, 'carbon neutral claims']\n", encoding="utf-8")
+    extra.write_text(
+        "types:\n  greenwashing:\n    cues: [greenwash*, 'carbon neutral claims']\n",
+        encoding="utf-8",
+    )
     tax = load_taxonomy([extra])
     assert "greenwashing" in tax.types and "fraud" in tax.types
     a = Analyzer(taxonomy_paths=[extra], nlp=shared_analyzer().nlp).analyze(
-        "The regulator accused Zorbix Corp of greenwashing its products.")
+        "The regulator accused Zorbix Corp of greenwashing its products."
+    )
     assert "greenwashing" in a.allegations[0].types
     bad = tmp_path / "bad.yaml"
     bad.write_text("types: [1, 2]\n", encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Company recognition: gazetteer, NER and context rules, kinds, consistency, user gazetteer files."""
+"""Company recognition: gazetteer, NER, context rules, kinds, consistency, user gazetteers."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ def analyzer():
 
 def test_products_and_regulators_are_not_companies(analyzer):
     a = analyzer.analyze(
-        "The FTC said on Tuesday that OpenAI had misled users of ChatGPT. Apple, which sells the iPhone, "
-        "was not involved. Anthropic, a San Francisco-based AI startup, makes Claude.")
+        "The FTC said on Tuesday that OpenAI had misled users of ChatGPT. Apple, which sells "
+        "the iPhone, "
+        "was not involved. Anthropic, a San Francisco-based AI startup, makes Claude."
+    )
     names = company_names(a)
     assert {"OpenAI", "Anthropic", "Apple"} <= names
     k = kinds(a)
@@ -34,8 +36,11 @@ def test_subsidiary_has_parent(analyzer):
 
 
 def test_unknown_company_from_context_rules(analyzer):
-    text = ("Zorblax Robotics Inc said on Monday it raised money. Quintary, a Lisbon-based startup, "
-            "was founded in 2021. Shares of Zorblax Robotics rose. Vantrel's chief executive declined to comment.")
+    text = (
+        "Zorblax Robotics Inc said on Monday it raised money. Quintary, a Lisbon-based startup, "
+        "was founded in 2021. Shares of Zorblax Robotics rose. Vantrel's chief executive "
+        "declined to comment."
+    )
     names = company_names(analyzer.analyze(text))
     assert any(n.startswith("Zorblax Robotics") for n in names)
     assert "Quintary" in names
@@ -43,30 +48,39 @@ def test_unknown_company_from_context_rules(analyzer):
 
 
 def test_non_company_descriptors(analyzer):
-    a = analyzer.analyze("The complaint came from Privacy Now, a Dutch digital rights group, and from "
-                         "the Federal Trade Commission.")
+    a = analyzer.analyze(
+        "The complaint came from Privacy Now, a Dutch digital rights group, and from "
+        "the Federal Trade Commission."
+    )
     assert "Privacy Now" not in company_names(a)
 
 
 def test_consistent_label_and_mentions_offsets(analyzer):
-    text = "Frobnitz Corp sued Gadgetron. Gadgetron, a Berlin-based startup, denied it. Frobnitz Corp said more."
+    text = (
+        "Frobnitz Corp sued Gadgetron. Gadgetron, a Berlin-based startup, denied it. Frobnitz "
+        "Corp said more."
+    )
     a = analyzer.analyze(text, title="Frobnitz sues Gadgetron")
     ent = next(e for e in a.entities if e.name == "Gadgetron")
     assert ent.kind == "company"
     assert len(ent.mentions) >= 3  # title + two in the body, all one entity
     for m in ent.mentions:
-        assert a.text[m.start:m.end] == m.text
+        assert a.text[m.start : m.end] == m.text
     assert a.text.startswith("Frobnitz sues Gadgetron\n\n")
 
 
 def test_user_gazetteer_extends_and_validates(tmp_path):
     extra = tmp_path / "mine.yaml"
-    extra.write_text("entities:\n  - {name: Blorpco Holdings, kind: company, aliases: [Blorpco], country: NL}\n"
-                     "  - {name: Widget Watch, kind: regulator}\n", encoding="utf-8")
+    extra.write_text(
+        "entities:\n  - {name: Blorpco Holdings, kind: company, aliases: [Blorpco], country: NL}\n"
+        "  - {name: Widget Watch, kind: regulator}\n",
+        encoding="utf-8",
+    )
     gaz = load_gazetteer([extra])
     assert gaz.entries["Blorpco Holdings"].aliases == ("Blorpco",)
     a = Analyzer(gazetteer_paths=[extra], nlp=shared_analyzer().nlp).analyze(
-        "Widget Watch said Blorpco broke the rules.")
+        "Widget Watch said Blorpco broke the rules."
+    )
     k = kinds(a)
     assert k.get("Blorpco Holdings") == "company"
     assert k.get("Widget Watch") == "regulator"

@@ -1,4 +1,4 @@
-"""The analyzer never raises on odd input: empty, blank, huge, control characters, other languages."""
+"""The analyzer never raises on odd input: empty, blank, huge, control characters, languages."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ ODD_TEXTS = {
     "empty": "",
     "whitespace": "  \n\t \r\n \u00a0 ",
     "control": "Acme Inc\x00 was \x07fined $5 million\x1b[31m by the FTC.\r\n\x0c\x7f",
-    "non_english": "Die Europäische Kommission hat gegen Google eine Geldbuße von 2,42 Milliarden Euro verhängt. "
-                   "中国监管机构对阿里巴巴处以罚款。 Компания отрицает обвинения.",
+    "non_english": "Die Europäische Kommission hat gegen Google eine Geldbuße von 2,42 "
+    "Milliarden Euro verhängt. "
+    "中国监管机构对阿里巴巴处以罚款。 Компания отрицает обвинения.",
     "punctuation": "!!!???... ,,,, $$$ €€€ 123456789012345678901234567890 " * 50,
     "newlines": "\n" * 3000,
     "lone_surrogate": "Acme Inc \ud800 sued Bolt Corp, alleging it stole trade secrets.",
@@ -27,7 +28,7 @@ def test_odd_text_gives_an_analysis(name):
     assert isinstance(analysis.to_prediction("x"), dict)
     for e in analysis.entities:
         for m in e.mentions:
-            assert analysis.text[m.start:m.end] == m.text
+            assert analysis.text[m.start : m.end] == m.text
     for a in analysis.allegations:
         assert 0 <= a.start <= a.end <= len(analysis.text)
 
@@ -45,14 +46,20 @@ def test_lone_surrogate_keeps_offsets():
 
 @pytest.mark.slow
 def test_200k_character_text():
-    text = ("The FTC sued Acme Inc, alleging it misled 24,000 customers. Acme denied it. " * 2700)[:200_000]
+    text = ("The FTC sued Acme Inc, alleging it misled 24,000 customers. Acme denied it. " * 2700)[
+        :200_000
+    ]
     analysis = shared_analyzer().analyze(text, title="Acme sued")
     assert "Acme Inc" in {e.name for e in analysis.companies} or analysis.companies
     assert analysis.allegations and analysis.figures
 
 
 def test_analyze_many_with_odd_items_keeps_order():
-    items = [(ODD_TEXTS["empty"], None), ("The SEC charged Acme Inc with fraud.", "SEC charges Acme"),
-             (ODD_TEXTS["lone_surrogate"], ""), (ODD_TEXTS["non_english"], None)]
+    items = [
+        (ODD_TEXTS["empty"], None),
+        ("The SEC charged Acme Inc with fraud.", "SEC charges Acme"),
+        (ODD_TEXTS["lone_surrogate"], ""),
+        (ODD_TEXTS["non_english"], None),
+    ]
     out = list(shared_analyzer().analyze_many(items))
     assert len(out) == 4 and out[0].allegations == () and out[1].allegations

@@ -14,24 +14,85 @@ from pathlib import Path
 
 from tracker.errors import UsageError
 
-LEGAL_SUFFIXES = frozenset({
-    "inc", "incorporated", "ltd", "limited", "co", "corp", "corporation", "company", "group", "holdings",
-    "holding", "llc", "plc", "ag", "sa", "gmbh", "nv", "bv", "se", "lp", "llp", "pte", "pty", "the",
-})
-COUNT_UNITS = frozenset({
-    "accounts", "users", "customers", "people", "records", "employees", "exchanges", "queries", "requests",
-    "prompts", "devices", "files", "documents", "emails", "messages", "chips", "books", "works", "patients",
-    "subscribers", "transactions", "websites",
-})
+LEGAL_SUFFIXES = frozenset(
+    {
+        "inc",
+        "incorporated",
+        "ltd",
+        "limited",
+        "co",
+        "corp",
+        "corporation",
+        "company",
+        "group",
+        "holdings",
+        "holding",
+        "llc",
+        "plc",
+        "ag",
+        "sa",
+        "gmbh",
+        "nv",
+        "bv",
+        "se",
+        "lp",
+        "llp",
+        "pte",
+        "pty",
+        "the",
+    }
+)
+COUNT_UNITS = frozenset(
+    {
+        "accounts",
+        "users",
+        "customers",
+        "people",
+        "records",
+        "employees",
+        "exchanges",
+        "queries",
+        "requests",
+        "prompts",
+        "devices",
+        "files",
+        "documents",
+        "emails",
+        "messages",
+        "chips",
+        "books",
+        "works",
+        "patients",
+        "subscribers",
+        "transactions",
+        "websites",
+    }
+)
 METRIC_NAMES = (
-    "company_precision", "company_recall", "company_f1", "accused_precision", "accused_recall", "accused_f1",
-    "pair_precision", "pair_recall", "pair_f1", "figure_precision", "figure_recall", "figure_f1",
-    "type_acc", "status_acc", "response_acc", "negative_precision", "articles", "missing_predictions",
+    "company_precision",
+    "company_recall",
+    "company_f1",
+    "accused_precision",
+    "accused_recall",
+    "accused_f1",
+    "pair_precision",
+    "pair_recall",
+    "pair_f1",
+    "figure_precision",
+    "figure_recall",
+    "figure_f1",
+    "type_acc",
+    "status_acc",
+    "response_acc",
+    "negative_precision",
+    "articles",
+    "missing_predictions",
 )
 
 
 def fold(name) -> str:
-    """Fold a name for matching: case, accents, punctuation, possessive, legal suffixes, a leading 'the'."""
+    """Fold a name for matching: case, accents, punctuation, possessive, legal suffixes and a
+    leading 'the'."""
     if not name:
         return ""
     text = unicodedata.normalize("NFKD", str(name))
@@ -85,8 +146,11 @@ class _PRF:
 
 def _article(gold: dict, pred: dict, t: dict) -> None:
     gold_companies = [_names(a) for a in gold.get("companies") or []]
-    predicted = [c.get("name", "") for c in pred.get("companies") or []
-                 if (c.get("kind") or "company") == "company"]
+    predicted = [
+        c.get("name", "")
+        for c in pred.get("companies") or []
+        if (c.get("kind") or "company") == "company"
+    ]
     folded = list(dict.fromkeys(f for f in (fold(n) for n in predicted) if f))
     used: set[int] = set()
     for g in gold_companies:
@@ -135,7 +199,9 @@ def _article(gold: dict, pred: dict, t: dict) -> None:
 
     ga, pa = set(gold_by_accused), set(pred_by_accused)
     t["accused"].add(len(ga & pa), len(pa - ga), len(ga - pa))
-    t["pair"].add(len(gold_pairs & pred_pairs), len(pred_pairs - gold_pairs), len(gold_pairs - pred_pairs))
+    t["pair"].add(
+        len(gold_pairs & pred_pairs), len(pred_pairs - gold_pairs), len(gold_pairs - pred_pairs)
+    )
     for j in ga & pa:
         g_types = {x for a in gold_by_accused[j] for x in a.get("types") or []}
         g_status = {a["status"] for a in gold_by_accused[j] if a.get("status")}
@@ -165,17 +231,29 @@ def _article(gold: dict, pred: dict, t: dict) -> None:
 
     for r in gold.get("responses") or []:
         want = _names(r["company"])
-        t["response"].append(any(fold(p.get("company")) in want and p.get("response") == r["response"]
-                                 for p in pred.get("responses") or []))
+        t["response"].append(
+            any(
+                fold(p.get("company")) in want and p.get("response") == r["response"]
+                for p in pred.get("responses") or []
+            )
+        )
     if not gold.get("allegations"):
         t["negative"].append(not pred.get("allegations"))
 
 
 def evaluate(gold_records: Iterable[dict], pred_records: Iterable[dict]) -> dict:
-    """Score prediction records against gold records (matched by `id`); returns score.py's metrics."""
+    """Score prediction records against gold records (matched by `id`): score.py's metrics."""
     preds = {p["id"]: p for p in pred_records}
-    t = {"company": _PRF(), "accused": _PRF(), "pair": _PRF(), "figure": _PRF(),
-         "type": [], "status": [], "response": [], "negative": []}
+    t = {
+        "company": _PRF(),
+        "accused": _PRF(),
+        "pair": _PRF(),
+        "figure": _PRF(),
+        "type": [],
+        "status": [],
+        "response": [],
+        "negative": [],
+    }
     articles = missing = 0
     for g in gold_records:
         articles += 1
@@ -187,9 +265,17 @@ def evaluate(gold_records: Iterable[dict], pred_records: Iterable[dict]) -> dict
     out: dict = {}
     for k in ("company", "accused", "pair", "figure"):
         p, r, f = t[k].values()
-        out[f"{k}_precision"], out[f"{k}_recall"], out[f"{k}_f1"] = round(p, 4), round(r, 4), round(f, 4)
-    for k, name in (("type", "type_acc"), ("status", "status_acc"), ("response", "response_acc"),
-                    ("negative", "negative_precision")):
+        out[f"{k}_precision"], out[f"{k}_recall"], out[f"{k}_f1"] = (
+            round(p, 4),
+            round(r, 4),
+            round(f, 4),
+        )
+    for k, name in (
+        ("type", "type_acc"),
+        ("status", "status_acc"),
+        ("response", "response_acc"),
+        ("negative", "negative_precision"),
+    ):
         xs = t[k]
         out[name] = round(sum(xs) / len(xs), 4) if xs else 1.0
     out["articles"], out["missing_predictions"] = articles, missing
@@ -220,8 +306,10 @@ def read_jsonl(path) -> list[dict]:
 def predict(gold_records: list[dict], analyzer, batch_size: int = 16) -> list[dict]:
     """Run the analyzer over gold articles (title + text) and return prediction records."""
     pairs = ((g.get("text") or "", g.get("title")) for g in gold_records)
-    return [a.to_prediction(g["id"]) for g, a in zip(gold_records, analyzer.analyze_many(pairs, batch_size),
-                                                       strict=True)]
+    return [
+        a.to_prediction(g["id"])
+        for g, a in zip(gold_records, analyzer.analyze_many(pairs, batch_size), strict=True)
+    ]
 
 
 def evaluate_file(gold_path, analyzer=None, pred_path=None) -> dict:
@@ -232,6 +320,7 @@ def evaluate_file(gold_path, analyzer=None, pred_path=None) -> dict:
     else:
         if analyzer is None:
             from tracker.nlp import Analyzer
+
             analyzer = Analyzer()
         preds = predict(gold, analyzer)
     return evaluate(gold, preds)

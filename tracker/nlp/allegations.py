@@ -16,57 +16,105 @@ ACCUSABLE_KINDS = {"company", "person"}
 ACCUSE_RE = re.compile(
     r"\b(?:accus\w*|alleg\w*|sue[sd]?|suing|lawsuits?|suit|complaint|charg(?:ed|es|ing)|indict\w*|fined|fines?"
     r"|penalt\w*|probes?|investigat\w*|inquiry|violat\w*|plead\w*\s+guilty|claims?\s+that|broke\s+the\s+law"
-    r"|breach(?:ed)?\s+of|in\s+breach|settle[sd]?|settling|whistleblower)\b", re.I)
+    r"|breach(?:ed)?\s+of|in\s+breach|settle[sd]?|settling|whistleblower)\b",
+    re.I,
+)
 # Verbs whose subject is the accuser when a second party follows.
 ACCUSER_VERB_RE = re.compile(
     r"\b(?:accus\w*|alleg\w*|sue[sd]?|suing|lawsuits?|charg(?:ed|es|ing)|indict\w*|fined|fines?|said|says|say"
     r"|claims?|claimed|argues|argued|told|found|find|finding|imposed|assessed|ordered|penali[sz]ed|filed|file"
-    r"|unsealed|investigat\w*|probe|complaint|cites|blamed|blames)\b", re.I)
-ATTRIB_RE = re.compile(r"\b(?:said|says|say|claims?|claimed|according\s+to|argues|contends|told|reported)\b",
-                       re.I)
+    r"|unsealed|investigat\w*|probe|complaint|cites|blamed|blames)\b",
+    re.I,
+)
+ATTRIB_RE = re.compile(
+    r"\b(?:said|says|say|claims?|claimed|according\s+to|argues|contends|told|reported)\b", re.I
+)
 # A stage in a hypothetical ("could face lawsuits") is not reached; one that is asked for
 # ("wants civil penalties") is not reached beyond the filing.
 HEDGE_RE = re.compile(r"\b(?:could|would|might|may|potential(?:ly)?|if|possible|likely)\b", re.I)
 WANT_RE = re.compile(r"\b(?:wants?|seeks?|seeking|sought|asks?|asked\s+for)\b", re.I)
-PASSIVE_RE = re.compile(r"\b(?:was|were|been|is|are|being|be|get|got)\s+(?:\w+\s+)?(?:accused|fined|charged|sued"
-                        r"|investigated|penali[sz]ed|hit|ordered|found|cleared|targeted)\b"
-                        r"|\bfac(?:es|ed|ing|e)\s+(?:\w+\s+){0,2}(?:allegations|accusations|claims|charges|lawsuits?"
-                        r"|probes?|investigations?|scrutiny|fines?|a\s+lawsuit|a\s+probe)\b"
-                        r"|\bunder\s+investigation\b", re.I)
+PASSIVE_RE = re.compile(
+    r"\b(?:was|were|been|is|are|being|be|get|got)\s+(?:\w+\s+)?(?:accused|fined|charged|sued"
+    r"|investigated|penali[sz]ed|hit|ordered|found|cleared|targeted)\b"
+    r"|\bfac(?:es|ed|ing|e)\s+(?:\w+\s+){0,2}(?:allegations|accusations|claims|charges|lawsuits?"
+    r"|probes?|investigations?|scrutiny|fines?|a\s+lawsuit|a\s+probe)\b"
+    r"|\bunder\s+investigation\b",
+    re.I,
+)
 # Verbs whose subject accuses their object; speech verbs whose subject accuses the parties
 # of the clause they introduce ("X said Y stole...").
-ACCUSING_VERB_RE = re.compile(r"(?:accus|sue[sd]?$|suing|charg|fine[sd]?$|fining|indict|penali[sz]|blam|target"
-                              r"|prosecut|investigat|probe|hit$|hits$|slap|order|allege)")
-SPEECH_VERB_RE = re.compile(r"(?:said|say|says|alleg|claim|argu|contend|assert|told|tell|accus|insist|maintain"
-                            r"|complain|warn|found$|find|conclud|determin)")
+ACCUSING_VERB_RE = re.compile(
+    r"(?:accus|sue[sd]?$|suing|charg|fine[sd]?$|fining|indict|penali[sz]|blam|target"
+    r"|prosecut|investigat|probe|hit$|hits$|slap|order|allege)"
+)
+SPEECH_VERB_RE = re.compile(
+    r"(?:said|say|says|alleg|claim|argu|contend|assert|told|tell|accus|insist|maintain"
+    r"|complain|warn|found$|find|conclud|determin)"
+)
 VICTIM_BEFORE = {"from", "victim", "victims", "rivals"}
 # A person is accused only in a sentence with a charge-like word, and never as the speaker.
-PERSON_CUE_RE = re.compile(r"\b(?:charg\w*|indict\w*|sue[sd]?|suing|accus\w*|arrest\w*|alleg\w*|lawsuit"
-                           r"|convicted|guilty)\b", re.I)
-SPEECH_AFTER_RE = re.compile(r"^\W{0,3}(?:said|says|told|added|described|called|argued|wrote|testified|is due"
-                             r"|will have|must|has argued|welcomed)\b", re.I)
-TITLE_BEFORE_RE = re.compile(r"(?:chairman|chairwoman|chair|commissioners?|director|attorney|officer|executive"
-                             r"|president|senator|judge|chief|minister|secretary|counsel|spokes\w+|head|founder"
-                             r"|co-founder|researcher|adviser|advisor|analyst|economist|professor)\W*$", re.I)
+PERSON_CUE_RE = re.compile(
+    r"\b(?:charg\w*|indict\w*|sue[sd]?|suing|accus\w*|arrest\w*|alleg\w*|lawsuit"
+    r"|convicted|guilty)\b",
+    re.I,
+)
+SPEECH_AFTER_RE = re.compile(
+    r"^\W{0,3}(?:said|says|told|added|described|called|argued|wrote|testified|is due"
+    r"|will have|must|has argued|welcomed)\b",
+    re.I,
+)
+TITLE_BEFORE_RE = re.compile(
+    r"(?:chairman|chairwoman|chair|commissioners?|director|attorney|officer|executive"
+    r"|president|senator|judge|chief|minister|secretary|counsel|spokes\w+|head|founder"
+    r"|co-founder|researcher|adviser|advisor|analyst|economist|professor)\W*$",
+    re.I,
+)
 # Head nouns of an authority reference that the referent's own name contains.
-NAMED_HEADS = {"commission", "department", "bureau", "agency", "office", "ministry", "court", "committee",
-               "council", "board", "authority"}
-LISTED_TITLE_RE = re.compile(r"(?:,|\band|\bits|\btheir|\b(?:company|firm)(?:'s|’s))\s+(?:[a-z][\w-]*\s+){0,4}$")
-ACCUSING_PRONOUN_RE = re.compile(r"\s+(?:has\s+|had\s+|also\s+)?(?:sued|charged|fined|indicted|accused)\b")
+NAMED_HEADS = {
+    "commission",
+    "department",
+    "bureau",
+    "agency",
+    "office",
+    "ministry",
+    "court",
+    "committee",
+    "council",
+    "board",
+    "authority",
+}
+LISTED_TITLE_RE = re.compile(
+    r"(?:,|\band|\bits|\btheir|\b(?:company|firm)(?:'s|’s))\s+(?:[a-z][\w-]*\s+){0,4}$"
+)
+ACCUSING_PRONOUN_RE = re.compile(
+    r"\s+(?:has\s+|had\s+|also\s+)?(?:sued|charged|fined|indicted|accused)\b"
+)
 PROSECUTING_RE = re.compile(r"Justice|Attorney|Prosecut|Procura|Parquet|Serious Fraud Office")
-NOT_ACTING_RE = re.compile(r"(?:\b(?:in|into|before|with|from|at|of)\s+(?:the\s+)?(?:[A-Z][\w.]*\s+){0,3}"
-                           r"|\b(?:sent|sends|went|gone|submitted|wrote|written)\s+(?:[\w-]+\s+){0,3}to\s+(?:the\s+)?"
-                           r"|\b(?:a|an)\s+)$")
-ACTION_OWNER_RE = re.compile(r"(?:'s|’s)?\s+(?:[a-z][\w-]*\s+){0,3}?(?:lawsuits?|suits?|complaints?|claims|allegations"
-                             r"|accusations|fight|case|charges)\b")
-COMPLAINANT_RE = re.compile(r"\b(?:complaints?|claims?|concerns|objections)\s+(?:\w+\s+){0,2}?from\s+"
-                            r"(?:[\w-]+\s+){0,3}$", re.I)
-EMPLOYER_RE = re.compile(r"(?:'s|’s)?\s+(?:former\s+|senior\s+|own\s+)?(?:engineer|employee|executive|worker|staffer"
-                         r"|contractor|general\s+counsel|spokes(?:person|man|woman)|lawyers?|attorneys?"
-                         r"|chief\s+(?:[a-z]+\s+){0,2}officer)s?\b")
+NOT_ACTING_RE = re.compile(
+    r"(?:\b(?:in|into|before|with|from|at|of)\s+(?:the\s+)?(?:[A-Z][\w.]*\s+){0,3}"
+    r"|\b(?:sent|sends|went|gone|submitted|wrote|written)\s+(?:[\w-]+\s+){0,3}to\s+(?:the\s+)?"
+    r"|\b(?:a|an)\s+)$"
+)
+ACTION_OWNER_RE = re.compile(
+    r"(?:'s|’s)?\s+(?:[a-z][\w-]*\s+){0,3}?(?:lawsuits?|suits?|complaints?|claims|allegations"
+    r"|accusations|fight|case|charges)\b"
+)
+COMPLAINANT_RE = re.compile(
+    r"\b(?:complaints?|claims?|concerns|objections)\s+(?:\w+\s+){0,2}?from\s+"
+    r"(?:[\w-]+\s+){0,3}$",
+    re.I,
+)
+EMPLOYER_RE = re.compile(
+    r"(?:'s|’s)?\s+(?:former\s+|senior\s+|own\s+)?(?:engineer|employee|executive|worker|staffer"
+    r"|contractor|general\s+counsel|spokes(?:person|man|woman)|lawyers?|attorneys?"
+    r"|chief\s+(?:[a-z]+\s+){0,2}officer)s?\b"
+)
 PRONOUNS = {"it", "its", "they", "their"}
-SPEAKS_RE = re.compile(r"^\W{0,3}(?:alleges?|alleged|alleging|accus\w+|claim(?:s|ed|ing)?|says|said|saying|sues|sued"
-                       r"|suing)\b", re.I)
+SPEAKS_RE = re.compile(
+    r"^\W{0,3}(?:alleges?|alleged|alleging|accus\w+|claim(?:s|ed|ing)?|says|said|saying|sues|sued"
+    r"|suing)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -103,7 +151,9 @@ class ArticleContext:
     sents: list
     slots: list[list[Slot]] = field(default_factory=list)
     text: str = ""  # doc.text, built once (spaCy rebuilds it on every access)
-    parses: dict = field(default_factory=dict)  # sentence index -> parsed Doc of that sentence alone
+    parses: dict = field(
+        default_factory=dict
+    )  # sentence index -> parsed Doc of that sentence alone
 
 
 class AllegationFinder:
@@ -114,18 +164,28 @@ class AllegationFinder:
             rf"\b(?:the|The)\s+(?:[\w.'&-]+\s+){{0,4}}?(?:{nouns})\b"
             r"|\b(?:the|The)\s+[A-Z][\w .,'-]{0,30}?-based\s+(?:[\w-]+\s+){0,3}?[a-z][\w-]+\b"
             rf"|\b(?:[A-Z]\w+(?:'s|’s))\s+(?:biggest|largest|leading|second-largest|top)\s+(?:[\w-]+\s+){{0,3}}?"
-            rf"(?:{nouns})\b")
+            rf"(?:{nouns})\b"
+        )
         self.reg_ref_re = re.compile(
             r"\b(?:the|The|its|Its|[A-Z]\w+(?:'s|’s))\s+(?:[\w-]+\s+){0,3}?(?:watchdog|regulator|agency|agencies"
             r"|commission|Commission|authority|bureau|prosecutors|authorities)\b"
-            r"|\b(?:[Ff]ederal\s+|U\.S\.\s+|US\s+)?(?:[Pp]rosecutors|[Aa]uthorities|[Rr]egulators)\b")
+            r"|\b(?:[Ff]ederal\s+|U\.S\.\s+|US\s+)?(?:[Pp]rosecutors|[Aa]uthorities|[Rr]egulators)\b"
+        )
 
     # -- references -------------------------------------------------------------------
 
-    def build_context(self, doc: Doc, parties: dict[str, Party], mentions: list[PartyMention],
-                      sents: list | None = None, text: str | None = None) -> ArticleContext:
+    def build_context(
+        self,
+        doc: Doc,
+        parties: dict[str, Party],
+        mentions: list[PartyMention],
+        sents: list | None = None,
+        text: str | None = None,
+    ) -> ArticleContext:
         sents = list(doc.sents) if sents is None else sents
-        ctx = ArticleContext(doc, parties, sents, [[] for _ in sents], doc.text if text is None else text)
+        ctx = ArticleContext(
+            doc, parties, sents, [[] for _ in sents], doc.text if text is None else text
+        )
         sent_of_tok = {}
         for si, s in enumerate(sents):
             for i in range(s.start, s.end):
@@ -135,7 +195,7 @@ class AllegationFinder:
             p = parties.get(m.key)
             if p is None:
                 continue
-            span = doc[m.start:m.end]
+            span = doc[m.start : m.end]
             slot = Slot(span.start_char, span.end_char, p.name, p.kind)
             ctx.slots[sent_of_tok[m.start]].append(slot)
             timeline.append(slot)
@@ -144,21 +204,29 @@ class AllegationFinder:
             for rx, want in ((self.ref_re, ACCUSABLE_KINDS), (self.reg_ref_re, AUTHORITY_KINDS)):
                 for m in rx.finditer(s.text):
                     a, b = s.start_char + m.start(), s.start_char + m.end()
-                    # "the EU's competition regulator": the owner may be named, the phrase is the party
-                    if any(a < e and st < b and not (st <= a and want is AUTHORITY_KINDS) for st, e in taken):
+                    # "the EU's competition regulator": the owner may be named, the phrase
+                    # is the party
+                    if any(
+                        a < e and st < b and not (st <= a and want is AUTHORITY_KINDS)
+                        for st, e in taken
+                    ):
                         continue
                     head = m.group(0).split()[-1].lower() if want is AUTHORITY_KINDS else None
                     target = self._resolve(timeline, a, want, head, parties)
                     if head in ("prosecutors", "prosecutor") and (
-                            target is None or not PROSECUTING_RE.search(target.key)):
+                        target is None or not PROSECUTING_RE.search(target.key)
+                    ):
                         # prosecutors are not the securities regulator named before them: the
                         # phrase itself names the accuser when no prosecuting office is named
                         target = self._generic_party(ctx, m.group(0))
                     if target is not None:
                         if want is AUTHORITY_KINDS:
                             # the owner inside the phrase only says whose regulator it is
-                            ctx.slots[si] = [x for x in ctx.slots[si] if not (
-                                a <= x.start and x.end <= b and x.kind in AUTHORITY_KINDS)]
+                            ctx.slots[si] = [
+                                x
+                                for x in ctx.slots[si]
+                                if not (a <= x.start and x.end <= b and x.kind in AUTHORITY_KINDS)
+                            ]
                         ctx.slots[si].append(Slot(a, b, target.key, target.kind, ref=True))
                         taken.append((a, b))
             ctx.slots[si].sort(key=lambda x: x.start)
@@ -173,8 +241,13 @@ class AllegationFinder:
         return Slot(0, 0, name, "regulator")
 
     @staticmethod
-    def _resolve(timeline: list[Slot], pos: int, kinds: set, head: str | None = None,
-                 parties: dict[str, Party] | None = None) -> Slot | None:
+    def _resolve(
+        timeline: list[Slot],
+        pos: int,
+        kinds: set,
+        head: str | None = None,
+        parties: dict[str, Party] | None = None,
+    ) -> Slot | None:
         """The party a reference names: the nearest one before it (else after it) of the
         wanted kinds. An authority's head noun narrows the choice: "the commission" is the
         party with Commission in its name, not the department named last; "the regulator"
@@ -183,16 +256,20 @@ class AllegationFinder:
         after = [s for s in timeline if s.start >= pos and s.kind in kinds and s.kind != "person"]
         if head and parties is not None:
             if head in ("prosecutors", "prosecutor"):
+
                 def fits(s: Slot) -> bool:
                     return bool(PROSECUTING_RE.search(s.key))
             elif head in NAMED_HEADS:
+
                 def fits(s: Slot) -> bool:
                     p = parties.get(s.key)
                     names = {s.key} | (p.aliases if p is not None else set())
                     return any(head in n.lower().split() for n in names)
             else:
+
                 def fits(s: Slot) -> bool:
                     return s.kind == "regulator"
+
             narrowed = [s for s in before if fits(s)], [s for s in after if fits(s)]
             if narrowed[0] or narrowed[1]:
                 before, after = narrowed
@@ -200,7 +277,9 @@ class AllegationFinder:
             return before[-1]
         return after[0] if after else None
 
-    def _pronoun_slot(self, ctx: ArticleContext, si: int, pos: int, prefer: set | None = None) -> Slot | None:
+    def _pronoun_slot(
+        self, ctx: ArticleContext, si: int, pos: int, prefer: set | None = None
+    ) -> Slot | None:
         if prefer:
             earlier = [s for s in ctx.slots[si] if s.end <= pos and s.kind in prefer]
             if earlier:
@@ -247,7 +326,8 @@ class AllegationFinder:
     def is_candidate(self, ctx: ArticleContext, si: int) -> bool:
         """Whether a sentence can carry an accusation: a cue word and a party to accuse."""
         if not any(s.kind in ACCUSABLE_KINDS for s in ctx.slots[si]) and not re.search(
-                r"\b(?:it|It|they|They)\b", ctx.sents[si].text):
+            r"\b(?:it|It|they|They)\b", ctx.sents[si].text
+        ):
             return False
         text = ctx.sents[si].text
         return bool(ACCUSE_RE.search(text) or ATTRIB_RE.search(text) and self.types_in(text))
@@ -289,7 +369,9 @@ class AllegationFinder:
 
         for v in parsed:
             low = v.lower_
-            accusing = ACCUSING_VERB_RE.match(low) and v.pos_ in ("VERB", "NOUN") and v.dep_ != "amod"
+            accusing = (
+                ACCUSING_VERB_RE.match(low) and v.pos_ in ("VERB", "NOUN") and v.dep_ != "amod"
+            )
             speech = SPEECH_VERB_RE.match(low) and v.pos_ == "VERB"
             if not (accusing or speech):
                 continue
@@ -301,20 +383,31 @@ class AllegationFinder:
             agent = [g for c in kids if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
             if accusing and v.pos_ == "VERB":
                 if subjpass and agent:
-                    accuser = pick_accuser(parties(subtree(agent[0]), AUTHORITY_KINDS | {"company", "person"}))
+                    accuser = pick_accuser(
+                        parties(subtree(agent[0]), AUTHORITY_KINDS | {"company", "person"})
+                    )
                     accused = parties(subtree(subjpass[0]), ACCUSABLE_KINDS)
                     if accuser and accused:
                         return accuser, accused, v
                 if subj:
-                    accuser = pick_accuser(parties(subtree(subj[0]), AUTHORITY_KINDS | {"company", "person"}))
+                    accuser = pick_accuser(
+                        parties(subtree(subj[0]), AUTHORITY_KINDS | {"company", "person"})
+                    )
                     objs = [c for c in kids if c.dep_ in ("dobj", "dative")]
-                    objs += [g for c in kids if c.dep_ == "prep" and c.lower_ in ("against", "over")
-                             for g in c.children if g.dep_ == "pobj"]
+                    objs += [
+                        g
+                        for c in kids
+                        if c.dep_ == "prep" and c.lower_ in ("against", "over")
+                        for g in c.children
+                        if g.dep_ == "pobj"
+                    ]
                     accused = [x for o in objs for x in parties(subtree(o), ACCUSABLE_KINDS)]
                     if accuser and accused:
                         return accuser, [a for a in accused if a.key != accuser.key] or accused, v
             if speech and subj:
-                accuser = pick_accuser(parties(subtree(subj[0]), AUTHORITY_KINDS | {"company", "person"}))
+                accuser = pick_accuser(
+                    parties(subtree(subj[0]), AUTHORITY_KINDS | {"company", "person"})
+                )
                 # the accused is the subject (or, passive, the object) of the reported clause,
                 # and the clause itself says something wrongful
                 accused = []
@@ -327,11 +420,19 @@ class AllegationFinder:
                     # a passive clause's subject is a victim ("Yahoo was hit in a hack") unless the
                     # verb itself accuses ("X was charged")
                     passive_ok = bool(ACCUSING_VERB_RE.match(c.lower_))
-                    roles = [g for g in c.children if g.dep_ == "nsubj" or g.dep_ == "nsubjpass" and passive_ok]
+                    roles = [
+                        g
+                        for g in c.children
+                        if g.dep_ == "nsubj" or g.dep_ == "nsubjpass" and passive_ok
+                    ]
                     if c.dep_ == "xcomp":
                         roles = [g for g in c.children if g.dep_ in ("dobj",)]
-                    accused += [x for g in roles for x in parties(subtree(g), ACCUSABLE_KINDS)
-                                if accuser is None or x.key != accuser.key]
+                    accused += [
+                        x
+                        for g in roles
+                        for x in parties(subtree(g), ACCUSABLE_KINDS)
+                        if accuser is None or x.key != accuser.key
+                    ]
                 if accuser and accused:
                     return accuser, accused, v
         return None
@@ -346,11 +447,23 @@ class AllegationFinder:
             return None
         if re.search(r"forward-looking|this press release", text, re.I):
             return None
-        trigger = s0 + (acc.start() if acc else min(m.start() for m in (
-            [ATTRIB_RE.search(text)] + [self.tax.type_res[t].search(text) for t in type_hits]) if m))
+        trigger = s0 + (
+            acc.start()
+            if acc
+            else min(
+                m.start()
+                for m in (
+                    [ATTRIB_RE.search(text)]
+                    + [self.tax.type_res[t].search(text) for t in type_hits]
+                )
+                if m
+            )
+        )
         slots = list(ctx.slots[si])
         # pronoun subjects and objects ("alleging that it used...")
-        for m in re.finditer(r"\b(?:it|It)\b(?!\s+(?:is|was)\s+(?:worth|likely|unclear|not clear))", text):
+        for m in re.finditer(
+            r"\b(?:it|It)\b(?!\s+(?:is|was)\s+(?:worth|likely|unclear|not clear))", text
+        ):
             pos = s0 + m.start()
             if any(s.start <= pos < s.end for s in slots):
                 continue
@@ -358,15 +471,17 @@ class AllegationFinder:
             accusing = ACCUSING_PRONOUN_RE.match(text, m.end())
             target = self._pronoun_slot(ctx, si, pos, AUTHORITY_KINDS if accusing else None)
             if target is not None:
-                slots.append(Slot(pos, pos + m.end() - m.start(), target.key, target.kind, ref=True))
+                slots.append(
+                    Slot(pos, pos + m.end() - m.start(), target.key, target.kind, ref=True)
+                )
         slots.sort(key=lambda x: x.start)
 
         def victim(slot: Slot) -> bool:
-            before = text[max(0, slot.start - s0 - 12):slot.start - s0].lower().split()
+            before = text[max(0, slot.start - s0 - 12) : slot.start - s0].lower().split()
             if before and before[-1] in VICTIM_BEFORE:
                 return True
             # "complaints from rivals including Foundem" come from the party, not against it
-            return bool(COMPLAINANT_RE.search(text[max(0, slot.start - s0 - 50):slot.start - s0]))
+            return bool(COMPLAINANT_RE.search(text[max(0, slot.start - s0 - 50) : slot.start - s0]))
 
         before = [s for s in slots if s.end <= trigger]
         after = [s for s in slots if s.start >= trigger]
@@ -374,13 +489,19 @@ class AllegationFinder:
         accused: list[Slot] = []
         by = None
         for s in after:
-            pre = text[max(0, s.start - s0 - 40):s.start - s0]
-            if re.search(r"\bby\s+(?:[\w'’-]+\s+){0,3}$", pre) and s.kind in AUTHORITY_KINDS | {"company"}:
+            pre = text[max(0, s.start - s0 - 40) : s.start - s0]
+            if re.search(r"\bby\s+(?:[\w'’-]+\s+){0,3}$", pre) and s.kind in AUTHORITY_KINDS | {
+                "company"
+            }:
                 by = s
                 break
         according = re.search(r"according to\s+(?:the\s+)?", text, re.I)
         if according:
-            after_acc = [s for s in slots if s.start >= s0 + according.end() and s.start <= s0 + according.end() + 3]
+            after_acc = [
+                s
+                for s in slots
+                if s.start >= s0 + according.end() and s.start <= s0 + according.end() + 3
+            ]
             if after_acc and after_acc[0].kind in AUTHORITY_KINDS | ACCUSABLE_KINDS:
                 accuser = after_acc[0]
                 accused = [s for s in slots if s.key != accuser.key and s.kind in ACCUSABLE_KINDS]
@@ -390,37 +511,61 @@ class AllegationFinder:
             for s in slots:
                 if s.kind == "other" or not ACTION_OWNER_RE.match(text, s.end - s0):
                     continue
-                subjects = [b for b in slots if b.end <= s.start and b.kind in ACCUSABLE_KINDS and b.key != s.key]
-                if subjects and not victim(s) and not re.fullmatch(
-                        r"\W*(?:and|or|&)?\W*", text[subjects[-1].end - s0:s.start - s0]):
+                subjects = [
+                    b
+                    for b in slots
+                    if b.end <= s.start and b.kind in ACCUSABLE_KINDS and b.key != s.key
+                ]
+                if (
+                    subjects
+                    and not victim(s)
+                    and not re.fullmatch(
+                        r"\W*(?:and|or|&)?\W*", text[subjects[-1].end - s0 : s.start - s0]
+                    )
+                ):
                     accuser, accused = s, subjects[-1:]
                 break
         if accuser is None:
             roles = self.parse_roles(ctx, si, slots)
             if roles is not None:
                 accuser, accused, _ = roles
-        if accuser is None and by is not None and before and PASSIVE_RE.search(text[:by.start - s0]):
+        if (
+            accuser is None
+            and by is not None
+            and before
+            and PASSIVE_RE.search(text[: by.start - s0])
+        ):
             accuser = by
             accused = [s for s in before if s.kind in ACCUSABLE_KINDS]
         if accuser is None and not accused:
             subj = self._subject(before)
-            after_acc = self._object_group(sent, ctx.text, [s for s in after if s.kind in ACCUSABLE_KINDS and not victim(s)])
-            trig_word = ACCUSER_VERB_RE.search(text[trigger - s0 - 1 if trigger > s0 else 0:])
+            after_acc = self._object_group(
+                sent, ctx.text, [s for s in after if s.kind in ACCUSABLE_KINDS and not victim(s)]
+            )
+            trig_word = ACCUSER_VERB_RE.search(text[trigger - s0 - 1 if trigger > s0 else 0 :])
             if subj is not None and subj.kind in AUTHORITY_KINDS:
                 accuser = subj
                 accused = after_acc
                 if not accused:
                     accused = [s for s in before if s.kind in ACCUSABLE_KINDS and s is not subj]
-            elif subj is not None and after_acc and trig_word and (
-                    trig_word.start() < 40 or PASSIVE_RE.search(text) is None) and subj.key not in [
-                    s.key for s in after_acc] and not PASSIVE_RE.search(text[:trigger - s0 + 20]):
+            elif (
+                subj is not None
+                and after_acc
+                and trig_word
+                and (trig_word.start() < 40 or PASSIVE_RE.search(text) is None)
+                and subj.key not in [s.key for s in after_acc]
+                and not PASSIVE_RE.search(text[: trigger - s0 + 20])
+            ):
                 accuser = subj
                 accused = after_acc
-            elif subj is not None and SPEAKS_RE.match(text[subj.end - s0:]):
+            elif subj is not None and SPEAKS_RE.match(text[subj.end - s0 :]):
                 # "OpenAI alleges ...", "with Anthropic claiming that ...": the speaker accuses
                 accuser = subj
-                accused = [s for s in before if s.kind in ACCUSABLE_KINDS and s.key != subj.key
-                           and not victim(s)] or after_acc
+                accused = [
+                    s
+                    for s in before
+                    if s.kind in ACCUSABLE_KINDS and s.key != subj.key and not victim(s)
+                ] or after_acc
             else:
                 accused = [s for s in before if s.kind in ACCUSABLE_KINDS and not victim(s)]
                 if by is not None:
@@ -434,12 +579,18 @@ class AllegationFinder:
         # company only says where a person works
         accused = [s for s in accused if not EMPLOYER_RE.match(text, s.end - s0)]
         if accuser is None and accused:
-            # an authority named in the sentence is the one acting ("the fine that France's CNIL imposed on Google")
+            # an authority named in the sentence is the one acting ("the fine that France's
+            # CNIL imposed on Google")
             names = {s.key for s in accused}
             # ...but not one the words address or sit in ("sent to the SEC", "in the District
             # Court") or one being set up ("a Compliance Committee")
-            auth = [s for s in slots if s.kind in AUTHORITY_KINDS and s.key not in names
-                    and not NOT_ACTING_RE.search(text[max(0, s.start - s0 - 30):s.start - s0])]
+            auth = [
+                s
+                for s in slots
+                if s.kind in AUTHORITY_KINDS
+                and s.key not in names
+                and not NOT_ACTING_RE.search(text[max(0, s.start - s0 - 30) : s.start - s0])
+            ]
             if auth:
                 accuser = auth[0]
         names = list(dict.fromkeys(s.key for s in accused))
@@ -447,25 +598,46 @@ class AllegationFinder:
             return None
         types = sorted(type_hits, key=lambda t: -type_hits[t])
         has_auth = any(s.kind in AUTHORITY_KINDS for s in slots) or bool(
-            re.search(r"\b(?:regulators?|authorities|prosecutors|agency|agencies|officials|police)\b", text, re.I))
+            re.search(
+                r"\b(?:regulators?|authorities|prosecutors|agency|agencies|officials|police)\b",
+                text,
+                re.I,
+            )
+        )
         status = self.status_in(text, has_auth) or "alleged"
         cue = None
         attr = self.tax.attribution_re.search(text) if self.tax.attribution_re else None
         if attr:
             cue = attr.group(0).lower()
-        conf = 0.45 + (0.2 if accuser else 0) + (0.1 if cue else 0) + (0.1 if type_hits else 0) \
+        conf = (
+            0.45
+            + (0.2 if accuser else 0)
+            + (0.1 if cue else 0)
+            + (0.1 if type_hits else 0)
             + (0.1 if acc else 0)
-        return SentenceClaim(si, sent.start_char, sent.end_char, text.strip(), accuser.key if accuser else None,
-                             names, types, status, cue, min(conf, 0.95))
+        )
+        return SentenceClaim(
+            si,
+            sent.start_char,
+            sent.end_char,
+            text.strip(),
+            accuser.key if accuser else None,
+            names,
+            types,
+            status,
+            cue,
+            min(conf, 0.95),
+        )
 
     @staticmethod
     def _object_group(sent, text: str, cands: list[Slot]) -> list[Slot]:
         """The first party after the verb and those coordinated with it ("Huawei, two affiliates —
-        Huawei Device USA and Skycom Tech — and ..."); a possessive ("Google's project") is a modifier."""
+        Huawei Device USA and Skycom Tech — and ..."); a possessive ("Google's project") is a
+        modifier."""
         doc = sent.doc
         out: list[Slot] = []
         for s in cands:
-            possessive = text[s.end:s.end + 2] in ("'s", "’s")
+            possessive = text[s.end : s.end + 2] in ("'s", "’s")
             if not out:
                 if possessive:
                     continue
@@ -486,16 +658,16 @@ class AllegationFinder:
     def _accusable_person(text: str, s0: int, slot: Slot) -> bool:
         if slot.ref or not PERSON_CUE_RE.search(text):
             return False
-        if SPEECH_AFTER_RE.search(text[slot.end - s0:]):
+        if SPEECH_AFTER_RE.search(text[slot.end - s0 :]):
             return False
-        pre = text[max(0, slot.start - s0 - 80):slot.start - s0]
+        pre = text[max(0, slot.start - s0 - 80) : slot.start - s0]
         title = TITLE_BEFORE_RE.search(pre[-30:])
         if not title:
             return True
         # "OpenAI, chief executive Sam Altman and president Greg Brockman", "the company and
         # its chief financial officer, Meng Wanzhou": an officer listed with the accused is
         # accused too; "FTC Chairman Joe Simons" speaks for the accuser
-        return bool(LISTED_TITLE_RE.search(pre[:max(0, len(pre) - 30) + title.start()]))
+        return bool(LISTED_TITLE_RE.search(pre[: max(0, len(pre) - 30) + title.start()]))
 
     @staticmethod
     def _subject(before: list[Slot]) -> Slot | None:

@@ -17,15 +17,92 @@ SPLIT_WORDS = {"sued", "sues", "said", "says", "v.", "vs", "vs."}
 BAD_CHARS = re.compile(r"[|/\n£€$:<>=\"]|^\W|\d{3,}")
 ACRONYM = re.compile(r"^[A-Z]{2,5}$")
 # Suffixes that make any name a company, whatever else it contains.
-STRONG_SUFFIXES = {"inc", "corp", "corporation", "ltd", "limited", "llc", "plc", "ag", "gmbh", "sa", "nv", "co",
-                   "incorporated", "pte", "pty", "llp", "bv", "se", "sas", "sarl", "spa", "srl", "kk"}
-PRODUCT_HEADS = {"product", "products", "model", "models", "chatbot", "assistant", "game", "games", "console",
-                 "phone", "smartphone", "software", "tool", "app", "franchise", "film", "movie", "series",
-                 "title", "titles", "character", "feature", "device", "chip", "operating"}
+STRONG_SUFFIXES = {
+    "inc",
+    "corp",
+    "corporation",
+    "ltd",
+    "limited",
+    "llc",
+    "plc",
+    "ag",
+    "gmbh",
+    "sa",
+    "nv",
+    "co",
+    "incorporated",
+    "pte",
+    "pty",
+    "llp",
+    "bv",
+    "se",
+    "sas",
+    "sarl",
+    "spa",
+    "srl",
+    "kk",
+}
+PRODUCT_HEADS = {
+    "product",
+    "products",
+    "model",
+    "models",
+    "chatbot",
+    "assistant",
+    "game",
+    "games",
+    "console",
+    "phone",
+    "smartphone",
+    "software",
+    "tool",
+    "app",
+    "franchise",
+    "film",
+    "movie",
+    "series",
+    "title",
+    "titles",
+    "character",
+    "feature",
+    "device",
+    "chip",
+    "operating",
+}
 # Weekdays and months name no organisation (the NER calls them dates where it runs).
-DATE_WORDS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
-              "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
-              "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sept.", "sep.", "oct.", "nov.", "dec."}
+DATE_WORDS = {
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan.",
+    "feb.",
+    "mar.",
+    "apr.",
+    "jun.",
+    "jul.",
+    "aug.",
+    "sept.",
+    "sep.",
+    "oct.",
+    "nov.",
+    "dec.",
+}
 STOP_POS = {"VERB", "ADV", "ADP", "PRON", "SCONJ", "AUX", "CCONJ"}
 
 
@@ -38,7 +115,9 @@ class Party:
     parent: str | None = None
     country: str | None = None
     aliases: set[str] = field(default_factory=set)
-    mentions: list[tuple[int, int, str, str]] = field(default_factory=list)  # start, end, text, source
+    mentions: list[tuple[int, int, str, str]] = field(
+        default_factory=list
+    )  # start, end, text, source
     known: bool = False  # from the gazetteer
     evidence: int = 0  # context rules saying "company"
     ner_orgs: int = 0
@@ -80,11 +159,15 @@ class CompanyFinder:
                 self.weak_keys[key] = name
                 self.matcher.add(key, [tokenizer(f) for f in entry.weak_aliases])
         self.suffixes = {s.lower().rstrip(".") for s in rules.get("legal_suffixes", [])}
-        self.name_kinds = [(kind, [w.lower() for w in words])
-                           for kind, words in (rules.get("name_kinds") or {}).items()]
+        self.name_kinds = [
+            (kind, [w.lower() for w in words])
+            for kind, words in (rules.get("name_kinds") or {}).items()
+        ]
         self.company_desc = {w.lower() for w in rules.get("company_descriptors", [])}
         self.other_desc = [w.lower() for w in rules.get("other_descriptors", [])]
-        self.roles = sorted((r.lower() for r in rules.get("company_roles", [])), key=len, reverse=True)
+        self.roles = sorted(
+            (r.lower() for r in rules.get("company_roles", [])), key=len, reverse=True
+        )
 
     # -- classification helpers -------------------------------------------------------
 
@@ -107,11 +190,22 @@ class CompanyFinder:
         """'X, a Beijing-based startup' / 'chipmaker X' / 'a startup called X' -> kind."""
         # apposition after the name
         i = span.end
-        if i < len(doc) and doc[i].text == "," and i + 1 < len(doc) and doc[i + 1].lower_ in ("a", "an", "the"):
+        if (
+            i < len(doc)
+            and doc[i].text == ","
+            and i + 1 < len(doc)
+            and doc[i + 1].lower_ in ("a", "an", "the")
+        ):
             words = []
-            for tok in doc[i + 2: i + 10]:
+            for tok in doc[i + 2 : i + 10]:
                 compound = tok.lower_ == "based" or (tok.i > 0 and doc[tok.i - 1].text == "-")
-                if tok.is_punct and tok.text not in ("-",) or tok.pos_ in STOP_POS and words and not compound:
+                if (
+                    tok.is_punct
+                    and tok.text not in ("-",)
+                    or tok.pos_ in STOP_POS
+                    and words
+                    and not compound
+                ):
                     break
                 words.append(tok.lower_)
             phrase = " ".join(words)
@@ -124,10 +218,19 @@ class CompanyFinder:
             if head in self.company_desc or head.endswith("maker"):
                 return "company"
         # "Fortnite maker Epic Games" / "the publisher of Call of Duty": the first name is a product
-        if i < len(doc) and doc[i].lower_ in ("maker", "makers", "developer", "creator", "publisher", "owner"):
+        if i < len(doc) and doc[i].lower_ in (
+            "maker",
+            "makers",
+            "developer",
+            "creator",
+            "publisher",
+            "owner",
+        ):
             return "product"
-        back = [t.lower_ for t in doc[max(0, span.start - 6):span.start]]
-        if "of" in back[-4:] and any(w in ("maker", "developer", "publisher", "creator") for w in back):
+        back = [t.lower_ for t in doc[max(0, span.start - 6) : span.start]]
+        if "of" in back[-4:] and any(
+            w in ("maker", "developer", "publisher", "creator") for w in back
+        ):
             return "product"
         # descriptor before the name
         j = span.start - 1
@@ -135,9 +238,13 @@ class CompanyFinder:
             j -= 1
         if j >= 0:
             prev = doc[j].lower_
-            if prev in self.company_desc or prev.endswith("maker") or prev in ("rivals", "investors"):
+            if (
+                prev in self.company_desc
+                or prev.endswith("maker")
+                or prev in ("rivals", "investors")
+            ):
                 return "company"
-            back = " ".join(t.lower_ for t in doc[max(0, j - 2): j + 1])
+            back = " ".join(t.lower_ for t in doc[max(0, j - 2) : j + 1])
             for w in self.other_desc:
                 if back.endswith(w):
                     return "other"
@@ -147,14 +254,42 @@ class CompanyFinder:
         """'X's chief executive', 'shares of X', 'X Inc' -> company."""
         i = span.end
         if i < len(doc) and doc[i].text in ("'s", "’s", "'"):
-            after = " ".join(t.lower_ for t in doc[i + 1: i + 6])
+            after = " ".join(t.lower_ for t in doc[i + 1 : i + 6])
             if any(after.startswith(r) for r in self.roles):
                 return True
-        if span.start >= 2 and doc[span.start - 1].lower_ == "of" and doc[span.start - 2].lower_ in (
-                "shares", "stock", "stake", "subsidiary", "unit", "parent", "owner", "maker", "division"):
+        if (
+            span.start >= 2
+            and doc[span.start - 1].lower_ == "of"
+            and doc[span.start - 2].lower_
+            in (
+                "shares",
+                "stock",
+                "stake",
+                "subsidiary",
+                "unit",
+                "parent",
+                "owner",
+                "maker",
+                "division",
+            )
+        ):
             return True
-        if i < len(doc) and doc[i].text.rstrip(".").lower() in self.suffixes and doc[i].text[:1].isupper():
-            return doc[i].text.rstrip(".") in ("Inc", "Corp", "Ltd", "LLC", "plc", "PLC", "AG", "GmbH", "Co")
+        if (
+            i < len(doc)
+            and doc[i].text.rstrip(".").lower() in self.suffixes
+            and doc[i].text[:1].isupper()
+        ):
+            return doc[i].text.rstrip(".") in (
+                "Inc",
+                "Corp",
+                "Ltd",
+                "LLC",
+                "plc",
+                "PLC",
+                "AG",
+                "GmbH",
+                "Co",
+            )
         return False
 
     # -- main -----------------------------------------------------------------------
@@ -164,8 +299,9 @@ class CompanyFinder:
         the canonical name."""
         strings = self.matcher.vocab.strings
         raw = [(strings[m], s, e) for m, s, e in self.matcher(doc)]
-        raw += [(strings[m], s, e) for m, s, e in self.lower_matcher(doc)
-                if not doc[s].text.islower()]  # "apple pie" is not Apple
+        raw += [
+            (strings[m], s, e) for m, s, e in self.lower_matcher(doc) if not doc[s].text.islower()
+        ]  # "apple pie" is not Apple
         strong = {label for label, _, _ in raw if not label.startswith("weak:")}
         gaz_spans = []
         for label, s, e in raw:
@@ -176,8 +312,9 @@ class CompanyFinder:
             gaz_spans.append(Span(doc, s, e, label=label))
         return filter_spans(gaz_spans)
 
-    def find(self, doc: Doc, gaz_spans: list[Span] | None = None,
-             text: str | None = None) -> tuple[dict[str, Party], list[PartyMention]]:
+    def find(
+        self, doc: Doc, gaz_spans: list[Span] | None = None, text: str | None = None
+    ) -> tuple[dict[str, Party], list[PartyMention]]:
         parties: dict[str, Party] = {}
         mentions: list[PartyMention] = []
         if gaz_spans is None:
@@ -189,8 +326,9 @@ class CompanyFinder:
             entry = self.gaz.entries[span.label_]
             p = parties.get(entry.name)
             if p is None:
-                p = parties[entry.name] = Party(entry.name, entry.kind, entry.parent, entry.country,
-                                                known=True)
+                p = parties[entry.name] = Party(
+                    entry.name, entry.kind, entry.parent, entry.country, known=True
+                )
             p.aliases.add(span.text)
             p.mentions.append((span.start_char, span.end_char, span.text, "gazetteer"))
             mentions.append(PartyMention(span.start, span.end, entry.name, "gazetteer"))
@@ -239,12 +377,14 @@ class CompanyFinder:
         for key, p in parties.items():
             if p.known:
                 continue
-            for s, e, t, _ in p.mentions:
+            for s, e, _t, _ in p.mentions:
                 span = doc.char_span(s, e, alignment_mode="expand")
                 if span is not None:
                     mentions.append(PartyMention(span.start, span.end, key, "ner"))
         merged = self._resolve_aliases(parties)
-        mentions = [PartyMention(m.start, m.end, merged.get(m.key, m.key), m.source) for m in mentions]
+        mentions = [
+            PartyMention(m.start, m.end, merged.get(m.key, m.key), m.source) for m in mentions
+        ]
         mentions.sort(key=lambda m: m.start)
         return parties, mentions
 
@@ -274,10 +414,16 @@ class CompanyFinder:
         if len(span) != 1 or span.text.lower().rstrip(".") not in STRONG_SUFFIXES:
             return span
         start = span.start
-        while start > 0 and start - 1 not in taken and doc[start - 1].is_alpha and doc[start - 1].text[:1].isupper() \
-                and doc[start - 1].lower_ not in DATE_WORDS and not doc[start].is_sent_start:
+        while (
+            start > 0
+            and start - 1 not in taken
+            and doc[start - 1].is_alpha
+            and doc[start - 1].text[:1].isupper()
+            and doc[start - 1].lower_ not in DATE_WORDS
+            and not doc[start].is_sent_start
+        ):
             start -= 1
-        return doc[start:span.end] if start < span.start else span
+        return doc[start : span.end] if start < span.start else span
 
     def _rule_candidates(self, doc: Doc, taken: set, found) -> list[tuple[Span, str]]:
         """Capitalised names the NER missed but a context rule marks as companies."""
@@ -293,15 +439,23 @@ class CompanyFinder:
                 i += 1
                 continue
             j = i
-            while j < n and j not in covered and (doc[j].text[:1].isupper() or doc[j].like_num and j > i) \
-                    and not doc[j].is_punct and doc[j].ent_type_ not in ("GPE", "NORP", "DATE", "LOC") \
-                    and doc[j].lower_ not in DATE_WORDS:
+            while (
+                j < n
+                and j not in covered
+                and (doc[j].text[:1].isupper() or doc[j].like_num and j > i)
+                and not doc[j].is_punct
+                and doc[j].ent_type_ not in ("GPE", "NORP", "DATE", "LOC")
+                and doc[j].lower_ not in DATE_WORDS
+            ):
                 j += 1
             if j > i:
                 span = doc[i:j]
                 # a capitalised word opening a sentence needs the strongest evidence: an apposition
-                if self.descriptor_kind(doc, span) == "company" or not tok.is_sent_start and (
-                        self.role_evidence(doc, span) or self.has_suffix(span.text, strong=True)):
+                if (
+                    self.descriptor_kind(doc, span) == "company"
+                    or not tok.is_sent_start
+                    and (self.role_evidence(doc, span) or self.has_suffix(span.text, strong=True))
+                ):
                     if not self.kind_from_name(span.text):
                         out.append((span, "RULE"))
             i = max(j, i + 1)
@@ -338,13 +492,19 @@ class CompanyFinder:
                 spans.append((s, e, p))
         spans.sort(key=lambda x: x[0])
         for _ in range(2):
-            for (s1, e1, p1), (s2, e2, p2) in zip(spans, spans[1:], strict=False):
+            for (_s1, e1, p1), (s2, _e2, p2) in zip(spans, spans[1:], strict=False):
                 gap = text[e1:s2]
                 if not re.fullmatch(r"\s*(,|and|,\s*and|&)\s*", gap):
                     continue
                 for a, b in ((p1, p2), (p2, p1)):
-                    if a.kind == "company" and not b.known and b.kind in ("other",) and b.ner_orgs \
-                            and not self.kind_from_name(b.name) and not b.product:
+                    if (
+                        a.kind == "company"
+                        and not b.known
+                        and b.kind in ("other",)
+                        and b.ner_orgs
+                        and not self.kind_from_name(b.name)
+                        and not b.product
+                    ):
                         b.kind = "company"
 
     @staticmethod
@@ -375,15 +535,20 @@ class CompanyFinder:
                 pl = parties.get(long)
                 if pl is None or long == short or len(long) <= len(short):
                     continue
-                if long.startswith(short + " ") and pl.kind in ("company", "other") and ps.kind != "person":
+                if (
+                    long.startswith(short + " ")
+                    and pl.kind in ("company", "other")
+                    and ps.kind != "person"
+                ):
                     target = pl
                     break
                 if pl.kind == "person" and long.endswith(" " + short):
                     target = pl
                     break
                 # acronym defined in brackets right after the long name
-                if ACRONYM.match(short) and re.search(re.escape(long) + r"\s*\(\s*" + re.escape(short) + r"\s*\)",
-                                                      text):
+                if ACRONYM.match(short) and re.search(
+                    re.escape(long) + r"\s*\(\s*" + re.escape(short) + r"\s*\)", text
+                ):
                     target = pl
                     break
             if target is not None:

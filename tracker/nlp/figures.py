@@ -8,19 +8,53 @@ from dataclasses import dataclass
 from spacy.tokens import Doc
 
 SMALL = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "a": 1, "an": 1,
-    "half a": 0.5, "half": 0.5, "dozen": 12, "a dozen": 12,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "a": 1,
+    "an": 1,
+    "half a": 0.5,
+    "half": 0.5,
+    "dozen": 12,
+    "a dozen": 12,
 }
-WORD_NUM = (r"(?:half\s+an?|a\s+dozen|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
-            r"(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?|one|two|three|four|five|six|seven"
-            r"|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
-            r"|a|an)(?:\s+hundred)?")
+WORD_NUM = (
+    r"(?:half\s+an?|a\s+dozen|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+    r"(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?|one|two|three|four|five|six|seven"
+    r"|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+    r"|a|an)(?:\s+hundred)?"
+)
 DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-NOT_FIGURE_AFTER = re.compile(r"^\s*(?:%|per\s*cent|percent|percentage|-year|-month|-day|-count|-week|st\b|nd\b"
-                              r"|rd\b|th\b|[ap]\.?m\.?\b|-to-|-\d|/\d|:\d)", re.I)
+NOT_FIGURE_AFTER = re.compile(
+    r"^\s*(?:%|per\s*cent|percent|percentage|-year|-month|-day|-count|-week|st\b|nd\b"
+    r"|rd\b|th\b|[ap]\.?m\.?\b|-to-|-\d|/\d|:\d)",
+    re.I,
+)
 DIGIT_OR_WORD = re.compile(rf"\d|\b{WORD_NUM}\b", re.I)
 SENTENCE_SPLIT = re.compile(r"[.!?]\s")
 
@@ -64,12 +98,17 @@ class FigureFinder:
                 self.units[w.lower()] = unit
             self.units[unit] = unit
         self.stoppers = {w.lower() for w in rules.get("unit_stoppers") or []}
-        self.qualifiers = sorted(((p.lower(), q) for q, ps in (rules.get("qualifiers") or {}).items()
-                                  for p in ps), key=lambda x: len(x[0]), reverse=True)
-        self.money_include = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in rules.get("money_include", []))
-                                        + r")", re.I)
-        self.money_exclude = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in rules.get("money_exclude", []))
-                                        + r")\b", re.I)
+        self.qualifiers = sorted(
+            ((p.lower(), q) for q, ps in (rules.get("qualifiers") or {}).items() for p in ps),
+            key=lambda x: len(x[0]),
+            reverse=True,
+        )
+        self.money_include = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in rules.get("money_include", [])) + r")", re.I
+        )
+        self.money_exclude = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in rules.get("money_exclude", [])) + r")\b", re.I
+        )
         prefix = "|".join(re.escape(p) for p in sorted(self.prefixes, key=len, reverse=True))
         scale = "|".join(re.escape(s) for s in sorted(self.scales, key=len, reverse=True))
         cword = "|".join(re.escape(c) for c in sorted(self.cwords, key=len, reverse=True))
@@ -84,7 +123,7 @@ class FigureFinder:
         )
 
     def _qualifier(self, text: str, start: int) -> str | None:
-        before = text[max(0, start - 30):start].lower()
+        before = text[max(0, start - 30) : start].lower()
         before = re.sub(r"\s+", " ", before)
         for phrase, q in self.qualifiers:
             if re.search(rf"(?:^|[^\w]){re.escape(phrase)}\s*(?:a total of\s*)?$", before):
@@ -92,7 +131,8 @@ class FigureFinder:
         return None
 
     def _unit_after(self, doc: Doc, char_end: int) -> str | None:
-        """The counted noun after a number, through adjectives: '24,000 fraudulent accounts' -> accounts."""
+        """The counted noun after a number, through adjectives ('24,000 fraudulent accounts' ->
+        accounts)."""
         tok = self._token_at(doc, char_end)
         if tok is None:
             return None
@@ -103,17 +143,32 @@ class FigureFinder:
             low = t.lower_
             if low in self.units and t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "X"):
                 # "user accounts": the last noun of the compound is the counted thing
-                if i + 1 < len(doc) and doc[i + 1].lower_ in self.units and doc[i + 1].pos_ in ("NOUN", "PROPN"):
+                if (
+                    i + 1 < len(doc)
+                    and doc[i + 1].lower_ in self.units
+                    and doc[i + 1].pos_ in ("NOUN", "PROPN")
+                ):
                     return self.units[doc[i + 1].lower_]
                 return self.units[low]
             if low == "of" and skipped == 0:
                 # "30 million of those records"
                 i += 1
-                if i < len(doc) and doc[i].lower_ in ("the", "those", "these", "its", "their", "our"):
+                if i < len(doc) and doc[i].lower_ in (
+                    "the",
+                    "those",
+                    "these",
+                    "its",
+                    "their",
+                    "our",
+                ):
                     i += 1
                 continue
-            if t.is_punct and t.text not in ("-",) or low in self.stoppers or t.pos_ in ("VERB", "AUX", "ADP",
-                                                                                          "PRON", "DET", "CCONJ"):
+            if (
+                t.is_punct
+                and t.text not in ("-",)
+                or low in self.stoppers
+                or t.pos_ in ("VERB", "AUX", "ADP", "PRON", "DET", "CCONJ")
+            ):
                 return None
             if low in self.scales or low.startswith("plus"):
                 i += 1
@@ -142,20 +197,27 @@ class FigureFinder:
                 best = self.units[t.lower_]
         return best
 
-    def find(self, doc: Doc, has_allegation: bool, sents=None, text: str | None = None) -> list[RawFigure]:
-        """Figures in the doc; `sents` and `text` are the doc's, when the caller has them already."""
+    def find(
+        self, doc: Doc, has_allegation: bool, sents=None, text: str | None = None
+    ) -> list[RawFigure]:
+        """Figures in the doc; `sents` and `text` are the doc's, when the caller has them."""
         text = doc.text if text is None else text
         out: list[RawFigure] = []
-        for sent in (doc.sents if sents is None else sents):
+        for sent in doc.sents if sents is None else sents:
             s0 = sent.start_char
-            s_text = text[s0:sent.end_char]
+            s_text = text[s0 : sent.end_char]
             if not DIGIT_OR_WORD.search(s_text):
                 continue
             sent_figs: list[RawFigure] = []
             include = bool(self.money_include.search(s_text))
             exclude = bool(self.money_exclude.search(s_text))
             for m in self.pattern.finditer(s_text):
-                num, scale, prefix, cword = m.group("num"), m.group("scale"), m.group("prefix"), m.group("cword")
+                num, scale, prefix, cword = (
+                    m.group("num"),
+                    m.group("scale"),
+                    m.group("prefix"),
+                    m.group("cword"),
+                )
                 start, end = s0 + m.start(), s0 + m.end()
                 if prefix:
                     start = s0 + m.start("prefix")
@@ -163,15 +225,23 @@ class FigureFinder:
                     start = s0 + m.start("num")
                 if re.fullmatch(r"an?|half|one", num, re.I) and not scale:
                     continue  # "one prompt", "a user": an instance, not a count
-                if re.match(r"s\s+of\b", text[s0 + m.end("num"):]) or re.match(r"\s+of\s", text[end:]) and not scale:
+                if (
+                    re.match(r"s\s+of\b", text[s0 + m.end("num") :])
+                    or re.match(r"\s+of\s", text[end:])
+                    and not scale
+                ):
                     continue  # "tens of millions", "one of its accounts"
-                if scale and scale.lower() in ("m", "b", "k") and m.group(0).rstrip().endswith(" " + scale):
+                if (
+                    scale
+                    and scale.lower() in ("m", "b", "k")
+                    and m.group(0).rstrip().endswith(" " + scale)
+                ):
                     # "5 m" is not "5 million"; the short forms must stick to the number
                     scale = None
                     end = s0 + m.end("num")
-                if NOT_FIGURE_AFTER.match(text[s0 + m.end("num"):]) and not scale:
+                if NOT_FIGURE_AFTER.match(text[s0 + m.end("num") :]) and not scale:
                     continue
-                if re.search(r"[/:]\s*$|\d[.-]$", text[max(0, start - 2):start]):
+                if re.search(r"[/:]\s*$|\d[.-]$", text[max(0, start - 2) : start]):
                     continue
                 if num[0].isdigit():
                     value = float(num.replace(",", ""))
@@ -196,7 +266,9 @@ class FigureFinder:
                         continue
                     if not (include or (has_allegation and not exclude)):
                         continue
-                    sent_figs.append(RawFigure(value, currency, qualifier, start, end, True, bool(scale)))
+                    sent_figs.append(
+                        RawFigure(value, currency, qualifier, start, end, True, bool(scale))
+                    )
                     continue
                 if not num[0].isdigit() and not scale and num.lower() not in ("one",):
                     unit = self._unit_after(doc, end)
@@ -218,7 +290,7 @@ class FigureFinder:
         i = self._token_at(doc, end)
         if i is None:
             return end
-        for t in doc[i:i + 6]:
+        for t in doc[i : i + 6]:
             if self.units.get(t.lower_) == unit:
                 return t.idx + len(t.text)
         return end

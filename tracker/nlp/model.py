@@ -47,9 +47,39 @@ def newline_sents(doc):
     return doc
 
 
-AUX_FORMS = ("be", "is", "are", "was", "were", "been", "being", "am", "'s", "'re", "'m", "have", "has", "had",
-             "'ve", "'d", "do", "does", "did", "will", "would", "shall", "should", "can", "could", "may",
-             "might", "must", "'ll", "ca", "wo")
+AUX_FORMS = (
+    "be",
+    "is",
+    "are",
+    "was",
+    "were",
+    "been",
+    "being",
+    "am",
+    "'s",
+    "'re",
+    "'m",
+    "have",
+    "has",
+    "had",
+    "'ve",
+    "'d",
+    "do",
+    "does",
+    "did",
+    "will",
+    "would",
+    "shall",
+    "should",
+    "can",
+    "could",
+    "may",
+    "might",
+    "must",
+    "'ll",
+    "ca",
+    "wo",
+)
 
 
 class TagToPos:
@@ -70,9 +100,17 @@ class TagToPos:
             arr = doc.to_array([TAG, LOWER])
             ids, aux, aux_id = self.ids, self.aux, POS_IDS["AUX"]
             pos = numpy.fromiter(
-                (aux_id if int(low) in aux and ids.get(strings[int(t)]) == POS_IDS["VERB"]
-                 else ids.get(strings[int(t)], 0) if t else 0 for t, low in arr),
-                dtype="uint64", count=len(doc))
+                (
+                    aux_id
+                    if int(low) in aux and ids.get(strings[int(t)]) == POS_IDS["VERB"]
+                    else ids.get(strings[int(t)], 0)
+                    if t
+                    else 0
+                    for t, low in arr
+                ),
+                dtype="uint64",
+                count=len(doc),
+            )
             doc.from_array([POS], pos.reshape(-1, 1))
         return doc
 
@@ -88,7 +126,12 @@ def tag_pos_map(ruler) -> dict[str, str]:
     for rule in ruler.patterns:
         pats, attrs = rule.get("patterns") or [], rule.get("attrs") or {}
         for pat in pats:
-            if len(pat) == 1 and set(pat[0]) == {"TAG"} and isinstance(pat[0]["TAG"], str) and "POS" in attrs:
+            if (
+                len(pat) == 1
+                and set(pat[0]) == {"TAG"}
+                and isinstance(pat[0]["TAG"], str)
+                and "POS" in attrs
+            ):
                 out[pat[0]["TAG"]] = attrs["POS"]
     return out
 
@@ -119,6 +162,10 @@ def load_nlp(name: str | None = None):
             nlp.disable_pipe("attribute_ruler")
     if "senter" not in nlp.pipe_names and "parser" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer")
-    sents = "senter" if "senter" in nlp.pipe_names else ("parser" if "parser" in nlp.pipe_names else "sentencizer")
+    sents = (
+        "senter"
+        if "senter" in nlp.pipe_names
+        else ("parser" if "parser" in nlp.pipe_names else "sentencizer")
+    )
     nlp.add_pipe("tracker_newline_sents", after=sents)
     return nlp

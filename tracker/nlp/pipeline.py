@@ -1,4 +1,5 @@
-"""The NLP step: turn an article's text into an Analysis (companies, allegations, figures, responses)."""
+"""The NLP step: an article's text becomes an Analysis (companies, allegations, figures and
+responses)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ FURTHER_STEP_RE = re.compile(
     r"(?:indictment|complaint|lawsuit|suit|charges?|case|action)\b"
     r"|\b(?:indictment|complaint|charges?)\s+(?:[\w,-]+\s+){0,6}?(?:charges|charged|accuses|accused|alleges)\b"
     r"|\b(?:prosecutors|regulators|authorities|officials)\s+(?:also\s+|have\s+|had\s+)*(?:accus|charg|alleg)\w*",
-    re.I)  # tokens before a sentence that the NER reads with it
+    re.I,
+)  # tokens before a sentence that the NER reads with it
 
 
 def join_title(text: str, title: str | None) -> str:
@@ -54,8 +56,17 @@ def surface_name(p: Party) -> str:
         return p.name
     # a company's short name used throughout beats the full legal name written once
     often = p.kind == "company"
-    return max(counts, key=lambda f: (often and counts[f] > 1, len(f.split()), len(f), not f.isupper(),
-                                      counts[f], f == p.name))
+    return max(
+        counts,
+        key=lambda f: (
+            often and counts[f] > 1,
+            len(f.split()),
+            len(f),
+            not f.isupper(),
+            counts[f],
+            f == p.name,
+        ),
+    )
 
 
 class Analyzer:
@@ -76,7 +87,9 @@ class Analyzer:
         """Analyse one article. Empty or whitespace text gives an empty Analysis."""
         return next(self.analyze_many([(text, title)], batch_size=1))
 
-    def analyze_many(self, items: Iterable[tuple[str, str | None]], batch_size: int = 16) -> Iterator[Analysis]:
+    def analyze_many(
+        self, items: Iterable[tuple[str, str | None]], batch_size: int = 16
+    ) -> Iterator[Analysis]:
         """Analyse (text, title) pairs in batches through nlp.pipe, yielding in input order."""
         texts = (join_title(text or "", title) for text, title in items)
         if self.ner is None:
@@ -104,7 +117,9 @@ class Analyzer:
                 prepared.append((doc, text, None, None))
                 continue
             prepared.append((doc, text, list(doc.sents), self.companies.gazetteer_spans(doc)))
-        self.recognise([(doc, text, sents, gaz) for doc, text, sents, gaz in prepared if sents is not None])
+        self.recognise(
+            [(doc, text, sents, gaz) for doc, text, sents, gaz in prepared if sents is not None]
+        )
         for doc, text, sents, gaz in prepared:
             yield self._empty(doc) if sents is None else self._analyze_doc(doc, text, sents, gaz)
 
@@ -128,7 +143,12 @@ class Analyzer:
                 if opener is None or opener and opener not in names:
                     continue
                 if jobs and jobs[-1][0] is doc and jobs[-1][3] >= sent.start - NER_CONTEXT:
-                    jobs[-1] = (doc, jobs[-1][1], jobs[-1][2], sent.end)  # a run of sentences keeps its context
+                    jobs[-1] = (
+                        doc,
+                        jobs[-1][1],
+                        jobs[-1][2],
+                        sent.end,
+                    )  # a run of sentences keeps its context
                 else:
                     # the model reads a few words either side of each token: the words before
                     # the sentence go with it, and what it finds there is dropped
@@ -138,11 +158,23 @@ class Analyzer:
         sent_docs = []
         for doc, a, _, b in jobs:
             toks = doc[a:b]
-            sent_docs.append(Doc(doc.vocab, words=[t.text for t in toks], spaces=[bool(t.whitespace_) for t in toks]))
+            sent_docs.append(
+                Doc(
+                    doc.vocab,
+                    words=[t.text for t in toks],
+                    spaces=[bool(t.whitespace_) for t in toks],
+                )
+            )
         found: dict[int, list] = {}
-        for (doc, a, keep, _), parsed in zip(jobs, self.ner.pipe(sent_docs, batch_size=256), strict=True):
+        for (doc, a, keep, _), parsed in zip(
+            jobs, self.ner.pipe(sent_docs, batch_size=256), strict=True
+        ):
             spans = found.setdefault(id(doc), [])
-            spans.extend(Span(doc, a + e.start, a + e.end, label=e.label) for e in parsed.ents if a + e.start >= keep)
+            spans.extend(
+                Span(doc, a + e.start, a + e.end, label=e.label)
+                for e in parsed.ents
+                if a + e.start >= keep
+            )
         for doc, _, _, _ in prepared:
             if id(doc) in found:
                 doc.set_ents(found[id(doc)], default="outside")
@@ -174,20 +206,29 @@ class Analyzer:
 
     # -- the steps ---------------------------------------------------------------------
 
-    def _analyze_doc(self, doc, text: str | None = None, sents: list | None = None, gaz=None) -> Analysis:
+    def _analyze_doc(
+        self, doc, text: str | None = None, sents: list | None = None, gaz=None
+    ) -> Analysis:
         parties, mentions = self.companies(doc, gaz, text)
         ctx = self.allegations.build_context(doc, parties, mentions, sents, text)
         self.parse_sentences(ctx)
-        claims = [c for si in range(len(ctx.sents)) if (c := self.allegations.sentence_claim(ctx, si))]
+        claims = [
+            c for si in range(len(ctx.sents)) if (c := self.allegations.sentence_claim(ctx, si))
+        ]
         allegations = self._aggregate(ctx, claims)
         raw_figs = self.figures.find(doc, bool(allegations), ctx.sents, ctx.text)
         figures = self._figures(doc, ctx, raw_figs, allegations)
         accused = list(dict.fromkeys(a for al in allegations for a in al.accused))
         responses = find_responses(ctx, self.taxonomy, accused)
         entities = self._entities(parties)
-        return Analysis(text=ctx.text, entities=tuple(entities), allegations=tuple(allegations),
-                        figures=tuple(figures), responses=tuple(responses),
-                        extractor_version=EXTRACTOR_VERSION)
+        return Analysis(
+            text=ctx.text,
+            entities=tuple(entities),
+            allegations=tuple(allegations),
+            figures=tuple(figures),
+            responses=tuple(responses),
+            extractor_version=EXTRACTOR_VERSION,
+        )
 
     def parse_sentences(self, ctx: ArticleContext) -> None:
         """Dependency-parse the sentences that can carry an accusation, each as its own doc.
@@ -210,7 +251,9 @@ class Analyzer:
         for si in chosen:
             a, b = ctx.sents[si].start, ctx.sents[si].end
             toks = doc[a:b]
-            d = Doc(doc.vocab, words=[t.text for t in toks], spaces=[bool(t.whitespace_) for t in toks])
+            d = Doc(
+                doc.vocab, words=[t.text for t in toks], spaces=[bool(t.whitespace_) for t in toks]
+            )
             d.from_array([TAG, POS], arr[a:b])
             if tensor is not None:
                 d.tensor = tensor[a:b]
@@ -223,12 +266,23 @@ class Analyzer:
         for p in sorted(parties.values(), key=lambda p: min((m[0] for m in p.mentions), default=0)):
             if not p.mentions:
                 continue
-            mentions = tuple(Mention(text=t, start=s, end=e, name=p.name, source=src)
-                             for s, e, t, src in sorted(set(p.mentions)))
+            mentions = tuple(
+                Mention(text=t, start=s, end=e, name=p.name, source=src)
+                for s, e, t, src in sorted(set(p.mentions))
+            )
             aliases = tuple(sorted(a for a in p.aliases if a != p.name))
             surface = surface_name(p)
-            out.append(Entity(p.name, p.kind, p.parent, aliases, p.country, mentions,
-                              surface=surface if surface != p.name else None))
+            out.append(
+                Entity(
+                    p.name,
+                    p.kind,
+                    p.parent,
+                    aliases,
+                    p.country,
+                    mentions,
+                    surface=surface if surface != p.name else None,
+                )
+            )
         return out
 
     def _aggregate(self, ctx: ArticleContext, claims: list[SentenceClaim]) -> list[Allegation]:
@@ -254,8 +308,14 @@ class Analyzer:
                 for t in c.types:
                     d[t] = d.get(t, 0) + 1
         # a spokesperson's or official's words repeat the organisation's accusation
-        org_accused = {a for c in claims if c.accuser and ctx.parties.get(c.accuser) is not None
-                       and ctx.parties[c.accuser].kind != "person" for a in c.accused}
+        org_accused = {
+            a
+            for c in claims
+            if c.accuser
+            and ctx.parties.get(c.accuser) is not None
+            and ctx.parties[c.accuser].kind != "person"
+            for a in c.accused
+        }
         for c in claims:
             p = ctx.parties.get(c.accuser) if c.accuser else None
             if p is not None and p.kind == "person" and all(a in org_accused for a in c.accused):
@@ -267,8 +327,11 @@ class Analyzer:
         accusers = {c.accuser for c in claims if c.accuser}
         groups: dict[tuple, list[SentenceClaim]] = {}
         for c in claims:
-            accused = c.accused if c.accuser else [a for a in c.accused if a not in named_accused
-                                                   and a not in accusers]
+            accused = (
+                c.accused
+                if c.accuser
+                else [a for a in c.accused if a not in named_accused and a not in accusers]
+            )
             if not accused:
                 continue
             groups.setdefault((c.accuser, tuple(sorted(accused))), []).append(c)
@@ -283,12 +346,24 @@ class Analyzer:
                 for t, n in types_near.get(a, {}).items():
                     counts[t] = counts.get(t, 0) + n
             types = sorted(counts, key=lambda t: (-counts[t], t))[:MAX_TYPES] or ["other"]
-            status = max([c.status for c in cs] + [stage.get(a, "alleged") for a in accused],
-                         key=lambda s: rank.get(s, 0))
+            status = max(
+                [c.status for c in cs] + [stage.get(a, "alleged") for a in accused],
+                key=lambda s: rank.get(s, 0),
+            )
             cue = next((c.cue for c in cs if c.cue), None)
-            out.append(Allegation(accuser=accuser, accused=tuple(accused), types=tuple(types), status=status,
-                                  evidence=first.text, start=first.start, end=first.end, cue=cue,
-                                  confidence=max(c.confidence for c in cs)))
+            out.append(
+                Allegation(
+                    accuser=accuser,
+                    accused=tuple(accused),
+                    types=tuple(types),
+                    status=status,
+                    evidence=first.text,
+                    start=first.start,
+                    end=first.end,
+                    cue=cue,
+                    confidence=max(c.confidence for c in cs),
+                )
+            )
         out.sort(key=lambda a: a.start)
         return out
 
@@ -302,17 +377,31 @@ class Analyzer:
         regulator of the same allegation: the most specific acting authority accuses.
         """
         kinds = {k: p.kind for k, p in ctx.parties.items()}
-        lead = next((c.accuser for c in sorted(claims, key=lambda c: c.sent_index)
-                     if c.accuser and kinds.get(c.accuser) in AUTHORITY_KINDS), None)
+        lead = next(
+            (
+                c.accuser
+                for c in sorted(claims, key=lambda c: c.sent_index)
+                if c.accuser and kinds.get(c.accuser) in AUTHORITY_KINDS
+            ),
+            None,
+        )
         if lead is not None:
             for c in claims:
                 if c.accuser is None and FURTHER_STEP_RE.search(c.text):
                     c.accuser = lead
         by_regulator = {a for c in claims if kinds.get(c.accuser) == "regulator" for a in c.accused}
         for c in claims:
-            if kinds.get(c.accuser) == "government" and c.accused and all(a in by_regulator for a in c.accused):
-                c.accuser = next(d.accuser for d in claims if kinds.get(d.accuser) == "regulator"
-                                 and set(c.accused) <= set(d.accused) | by_regulator)
+            if (
+                kinds.get(c.accuser) == "government"
+                and c.accused
+                and all(a in by_regulator for a in c.accused)
+            ):
+                c.accuser = next(
+                    d.accuser
+                    for d in claims
+                    if kinds.get(d.accuser) == "regulator"
+                    and set(c.accused) <= set(d.accused) | by_regulator
+                )
 
     def _figures(self, doc, ctx, raw, allegations) -> list[Figure]:
         sent_starts = [s.start_char for s in ctx.sents]
@@ -325,6 +414,16 @@ class Analyzer:
             link = None
             if al_sents:
                 link = min(al_sents, key=lambda x: (abs(x[0] - sent.start_char), x[0]))[1]
-            out.append(Figure(value=f.value, unit=f.unit, qualifier=f.qualifier, text=text[f.start:f.end],
-                              start=f.start, end=f.end, sentence=sent.text.strip(), allegation=link))
+            out.append(
+                Figure(
+                    value=f.value,
+                    unit=f.unit,
+                    qualifier=f.qualifier,
+                    text=text[f.start : f.end],
+                    start=f.start,
+                    end=f.end,
+                    sentence=sent.text.strip(),
+                    allegation=link,
+                )
+            )
         return out

@@ -40,13 +40,19 @@ class Gazetteer:
         if old is not None:
             # A user file that repeats a name refines it: its kind/parent win, aliases merge.
             aliases = tuple(dict.fromkeys(old.aliases + entry.aliases))
-            entry = GazetteerEntry(entry.name, entry.kind, aliases, entry.parent or old.parent,
-                                   entry.country or old.country, entry.case_sensitive or old.case_sensitive,
-                                   tuple(dict.fromkeys(old.weak_aliases + entry.weak_aliases)))
+            entry = GazetteerEntry(
+                entry.name,
+                entry.kind,
+                aliases,
+                entry.parent or old.parent,
+                entry.country or old.country,
+                entry.case_sensitive or old.case_sensitive,
+                tuple(dict.fromkeys(old.weak_aliases + entry.weak_aliases)),
+            )
         self.entries[entry.name] = entry
 
     def surface_forms(self) -> dict[str, str]:
-        """Every name and (strong) alias -> canonical name (an exact name beats another entry's alias)."""
+        """Every name and (strong) alias -> canonical name (a name beats another entry's alias)."""
         forms: dict[str, str] = {}
         for entry in self.entries.values():
             for alias in entry.aliases:
@@ -79,7 +85,11 @@ def _gazetteer_files(extra_paths) -> list[Path]:
     for p in extra_paths or ():
         path = Path(p).expanduser()
         if path.is_dir():
-            files.extend(sorted(q for q in path.iterdir() if q.suffix in (".yaml", ".yml", ".json", ".jsonl")))
+            files.extend(
+                sorted(
+                    q for q in path.iterdir() if q.suffix in (".yaml", ".yml", ".json", ".jsonl")
+                )
+            )
         else:
             files.append(path)
     return files
@@ -101,24 +111,42 @@ def load_gazetteer(extra_paths=()) -> Gazetteer:
             raise ConfigError("expected a mapping with an `entities:` list", path=str(path))
         for i, item in enumerate(items):
             where = f"entities[{i}]"
-            if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+            if (
+                not isinstance(item, dict)
+                or not isinstance(item.get("name"), str)
+                or not item["name"].strip()
+            ):
                 raise ConfigError("each entity needs a `name` string", path=str(path), key=where)
             kind = item.get("kind") or "company"
             if kind not in COMPANY_KINDS:
-                raise ConfigError(f"unknown kind {kind!r}; use one of {', '.join(COMPANY_KINDS)}",
-                                  path=str(path), key=where)
+                raise ConfigError(
+                    f"unknown kind {kind!r}; use one of {', '.join(COMPANY_KINDS)}",
+                    path=str(path),
+                    key=where,
+                )
             lists = {}
             for key in ("aliases", "weak_aliases"):
                 values = item.get(key) or []
                 if isinstance(values, str):
                     values = [values]
-                if not isinstance(values, list) or not all(isinstance(a, (str, int, float)) for a in values):
-                    raise ConfigError(f"`{key}` must be a list of strings", path=str(path), key=where)
+                if not isinstance(values, list) or not all(
+                    isinstance(a, (str, int, float)) for a in values
+                ):
+                    raise ConfigError(
+                        f"`{key}` must be a list of strings", path=str(path), key=where
+                    )
                 lists[key] = tuple(str(a).strip() for a in values if str(a).strip())
-            gaz.add(GazetteerEntry(
-                name=str(item["name"]).strip(), kind=kind, aliases=lists["aliases"],
-                parent=(item.get("parent") or None), country=(item.get("country") or None),
-                case_sensitive=bool(item.get("case_sensitive")), weak_aliases=lists["weak_aliases"]))
+            gaz.add(
+                GazetteerEntry(
+                    name=str(item["name"]).strip(),
+                    kind=kind,
+                    aliases=lists["aliases"],
+                    parent=(item.get("parent") or None),
+                    country=(item.get("country") or None),
+                    case_sensitive=bool(item.get("case_sensitive")),
+                    weak_aliases=lists["weak_aliases"],
+                )
+            )
     return gaz
 
 
@@ -156,12 +184,15 @@ class Taxonomy:
 
 def _merge_taxonomy(base: dict, extra: dict, path: Path) -> None:
     if not isinstance(extra, dict):
-        raise ConfigError("expected a mapping with `types:` (and optionally statuses/responses)",
-                          path=str(path))
+        raise ConfigError(
+            "expected a mapping with `types:` (and optionally statuses/responses)", path=str(path)
+        )
     for section in ("types", "statuses", "responses"):
         block = extra.get(section) or {}
         if not isinstance(block, dict):
-            raise ConfigError(f"`{section}` must be a mapping of id -> {{cues: [...]}}", path=str(path))
+            raise ConfigError(
+                f"`{section}` must be a mapping of id -> {{cues: [...]}}", path=str(path)
+            )
         for key, spec in block.items():
             if isinstance(spec, list):
                 spec = {"cues": spec}

@@ -9,14 +9,20 @@ from tracker.nlp.resources import Taxonomy
 from tracker.records import Response
 
 NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|n't|without)\s+(?:\w+\s+){0,2}$", re.I)
-IMPERSONAL = re.compile(r"\b(?:it|this|what)\s+(?:is|was|remains|seems|looks)\s+(?:far\s+from|not|hardly|still|yet\s+to\s+be"
-                        r"|by\s+no\s+means|not\s+yet)\s+$", re.I)
-SPOKES = re.compile(r"\b(?:spokes(?:person|man|woman)|statement|representative|lawyers?|counsel|the company|"
-                    r"the firm|chief executive|general counsel|chief legal officer|president)\b", re.I)
+IMPERSONAL = re.compile(
+    r"\b(?:it|this|what)\s+(?:is|was|remains|seems|looks)\s+(?:far\s+from|not|hardly|still|yet\s+to\s+be"
+    r"|by\s+no\s+means|not\s+yet)\s+$",
+    re.I,
+)
+SPOKES = re.compile(
+    r"\b(?:spokes(?:person|man|woman)|statement|representative|lawyers?|counsel|the company|"
+    r"the firm|chief executive|general counsel|chief legal officer|president)\b",
+    re.I,
+)
 
 
 def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> list[Response]:
-    """Responses of accused parties: the party (or its spokesperson, or 'it') is the clause subject."""
+    """Responses of accused parties: the party (or its spokesperson, or 'it') is the subject."""
     if not accused:
         return []
     out: list[Response] = []
@@ -33,9 +39,15 @@ def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> li
             if rx is None:
                 continue
             for m in rx.finditer(text):
-                pre = text[:m.start()]
-                if rid not in ("no_comment",) and NEGATION.search(pre) and not re.search(
-                        r"not\s+knowingly|not\s+aware|did\s+not\s+believe", text[max(0, m.start() - 15):m.end()]):
+                pre = text[: m.start()]
+                if (
+                    rid not in ("no_comment",)
+                    and NEGATION.search(pre)
+                    and not re.search(
+                        r"not\s+knowingly|not\s+aware|did\s+not\s+believe",
+                        text[max(0, m.start() - 15) : m.end()],
+                    )
+                ):
                     continue
                 if rid == "denied" and re.search(r"\b(?:was|were|been|be)\s+$", pre):
                     continue
@@ -43,7 +55,9 @@ def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> li
                 if IMPERSONAL.search(pre):
                     continue
                 who = _subject(slots, s0 + m.start(), accused)
-                if who is None and (re.match(r"\s*(?:It|They|He|She)\b", text) or SPOKES.search(pre)):
+                if who is None and (
+                    re.match(r"\s*(?:It|They|He|She)\b", text) or SPOKES.search(pre)
+                ):
                     who = last_accused
                 if who is None:
                     continue
@@ -67,14 +81,15 @@ def _subject(slots: list[Slot], pos: int, accused: list[str]) -> str | None:
 
 
 def _coordinated(slots: list[Slot], text: str, who: str, pos: int, accused: list[str]) -> list[str]:
-    """Accused parties joined to the subject ("Moonshot AI and MiniMax did not respond"): they answer too."""
+    """Accused parties joined to the subject ("Moonshot AI and MiniMax did not respond") answer
+    too."""
     before = [s for s in slots if s.end <= pos]
     idx = next((i for i in range(len(before) - 1, -1, -1) if before[i].key == who), None)
     if idx is None:
         return []
     out = []
     for a, b in ((before[i - 1], before[i]) for i in range(idx, 0, -1)):
-        if not re.fullmatch(r"\s*(?:,|and|or|,\s*and|&)\s*", text[a.end:b.start]):
+        if not re.fullmatch(r"\s*(?:,|and|or|,\s*and|&)\s*", text[a.end : b.start]):
             break
         if a.key in accused and a.key != who:
             out.append(a.key)
