@@ -593,14 +593,29 @@ def _neg(value: str | None) -> tuple:
     return tuple(-ord(c) for c in value or "")
 
 
+def _in_list(values: list) -> tuple[str, list]:
+    """Placeholders for `x IN (...)` and their parameters, padded with NULLs to a power of two.
+
+    NULL never equals anything, so the padding changes no result; it keeps the
+    number of distinct statements small, so the connection's statement cache
+    holds them instead of preparing each result page's queries again.
+    """
+    size = 1
+    while size < len(values):
+        size *= 2
+    if size > 1024:
+        size = len(values)  # stay far from SQLite's limit on bound parameters
+    return ",".join("?" * size), list(values) + [None] * (size - len(values))
+
+
 def _hits(db: sqlite_utils.Database, hit_rows: list[tuple], match: str | None) -> list[Hit]:
     ids = [r[0] for r in hit_rows]
     if not ids:
         return []
-    marks = ",".join("?" * len(ids))
+    marks, pids = _in_list(ids)
     articles = {r["id"]: r for r in rows(db.execute(
         f"SELECT id, url, title, published, fetched, source, language, date_source, "
-        f"date_flags, substr(text, 1, 400) AS head FROM articles WHERE id IN ({marks})", ids))}
+        f"date_flags, substr(text, 1, 400) AS head FROM articles WHERE id IN ({marks})", pids))}
     links = incident_links(db, ids)
     snippets: dict[int, str] = {}
     if match:
@@ -612,14 +627,14 @@ def _hits(db: sqlite_utils.Database, hit_rows: list[tuple], match: str | None) -
         for aid, snippet in db.execute(
                 "SELECT rowid, snippet(articles_fts, 1, ?, ?, '…', 28) FROM articles_fts "
                 f"WHERE articles_fts MATCH ? AND {ids_test} IN ({marks})",
-                [MARK_START, MARK_END, match, *bounds, *ids]):
+                [MARK_START, MARK_END, match, *bounds, *pids]):
             if snippet:
                 snippets[aid] = snippet
     companies: dict[int, list[str]] = {}
     for aid, name in db.execute(
             f"SELECT ac.article_id, c.name FROM article_companies ac JOIN companies c "
             f"ON c.id = ac.company_id WHERE ac.article_id IN ({marks}) "
-            f"ORDER BY ac.mention_count DESC, c.name", ids):
+            f"ORDER BY ac.mention_count DESC, c.name", pids):
         companies.setdefault(aid, []).append(name)
     summaries = allegation_summaries(db, ids)
     out = []
@@ -736,24 +751,24 @@ def incident_links(db: sqlite_utils.Database, article_ids: list[int]) -> dict[in
     """
     if not article_ids:
         return {}
-    marks = ",".join("?" * len(article_ids))
+    marks, pids = _in_list(article_ids)
     out: dict[int, dict] = {aid: {"incident_id": None, "incident": None, "copy_of": None,
                                   "copies": 0} for aid in article_ids}
     survivors: dict[int, tuple[int, str]] = {}
     for aid, iid in db.execute(
             f"SELECT article_id, incident_id FROM incident_articles WHERE article_id IN ({marks})",
-            article_ids).fetchall():
+            pids).fetchall():
         if iid not in survivors:
             survivors[iid] = _surviving_incident(db, iid)
         if survivors[iid] is not None:
             out[aid]["incident_id"], out[aid]["incident"] = survivors[iid]
     for aid, copy_of in db.execute(
             f"SELECT article_id, copy_of FROM article_copies WHERE article_id IN ({marks})",
-            article_ids).fetchall():
+            pids).fetchall():
         out[aid]["copy_of"] = copy_of
     for copy_of, n in db.execute(
             f"SELECT copy_of, COUNT(*) FROM article_copies WHERE copy_of IN ({marks}) "
-            "GROUP BY copy_of", article_ids).fetchall():
+            "GROUP BY copy_of", pids).fetchall():
         out[copy_of]["copies"] = n
     return out
 
@@ -854,18 +869,18 @@ def allegation_rows(db: sqlite_utils.Database, where: str, params: list) -> list
     if not items:
         return []
     ids = [r["id"] for r in items]
-    marks = ",".join("?" * len(ids))
+    marks, pids = _in_list(ids)
     accused: dict[int, list[str]] = {}
     for aid, name in db.execute(
             f"SELECT ap.allegation_id, c.name FROM allegation_parties ap JOIN companies c "
             f"ON c.id = ap.company_id WHERE ap.role = 'accused' AND ap.allegation_id IN ({marks}) "
-            f"ORDER BY c.name", ids):
+            f"ORDER BY c.name", pids):
         accused.setdefault(aid, []).append(name)
     figures: dict[int, list[str]] = {}
     for aid, text, value, unit in db.execute(
             "SELECT allegation_id, text, value, unit FROM figures "
             f"WHERE allegation_id IN ({marks}) "
-            f"ORDER BY id", ids):
+            f"ORDER BY id", pids):
         figures.setdefault(aid, []).append(text or f"{value:g} {unit}")
     for r in items:
         try:
@@ -892,9 +907,9 @@ def allegation_summaries(db: sqlite_utils.Database, article_ids: list[int]) -> d
     """article id -> [(allegation id, summary)], in article order."""
     if not article_ids:
         return {}
-    marks = ",".join("?" * len(article_ids))
+    marks, pids = _in_list(list(article_ids))
     out: dict[int, list] = {}
-    for r in allegation_rows(db, f"al.article_id IN ({marks})", list(article_ids)):
+    for r in allegation_rows(db, f"al.article_id IN ({marks})", pids):
         out.setdefault(r["article_id"], []).append((r["id"], r["summary"]))
     return out
 
