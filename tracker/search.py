@@ -876,19 +876,21 @@ def allegation_rows(db: sqlite_utils.Database, where: str, params: list) -> list
             f"ON c.id = ap.company_id WHERE ap.role = 'accused' AND ap.allegation_id IN ({marks}) "
             f"ORDER BY c.name", pids):
         accused.setdefault(aid, []).append(name)
-    figures: dict[int, list[str]] = {}
+    figures: dict[int, dict[tuple, str]] = {}
     for aid, text, value, unit in db.execute(
             "SELECT allegation_id, text, value, unit FROM figures "
             f"WHERE allegation_id IN ({marks}) "
             f"ORDER BY id", pids):
-        figures.setdefault(aid, []).append(text or f"{value:g} {unit}")
+        # One quantity told twice ("24,000 fake accounts", later "24,000 fraudulent
+        # accounts") is shown once, in the words it was first given.
+        figures.setdefault(aid, {}).setdefault((value, unit), text or f"{value:g} {unit}")
     for r in items:
         try:
             r["types"] = json.loads(r["types"] or "[]")
         except ValueError:
             r["types"] = [r["type"]] if r["type"] else []
         r["accused"] = accused.get(r["id"], [])
-        r["figures"] = figures.get(r["id"], [])
+        r["figures"] = list(figures.get(r["id"], {}).values())
         r["summary"] = summarize(r)
     return items
 
