@@ -190,6 +190,11 @@ def adapt(name: str, res: dict) -> dict:
     return res
 
 
+def loadavg(res: dict):
+    host = res.get("machine")
+    return host.get("loadavg", "?") if isinstance(host, dict) else "?"
+
+
 def fmt(v) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
@@ -271,7 +276,7 @@ def render(names: list[str], host: dict) -> str:
                 f"Command: `benchmarks/{script_of(name)}.py {' '.join(meta.get('args', []))}` "
                 "— exit "
                 f"{meta.get('rc', '?')}, {meta.get('seconds', '?')} s; load average at the end "
-                f"{(res.get('machine') or {}).get('loadavg', '?')}.",
+                f"{loadavg(res)}.",
                 "",
                 "```",
                 *[ln for ln in out.splitlines() if not ln.startswith("RESULT ")][-TAIL_LINES:],
