@@ -72,17 +72,19 @@ def analysis_from_record(rec: dict) -> Analysis:
                 end=0,
             )
         )
+    # A figure is [value, unit] (tied to the first allegation, when there is one) or
+    # [value, unit, index]: the allegation it belongs to, null for none (another case).
     figures = tuple(
         Figure(
-            value=float(v),
-            unit=u,
+            value=float(f[0]),
+            unit=f[1],
             qualifier=None,
-            text=f"{v} {u}",
-            start=0,
-            end=0,
-            allegation=0 if allegations else None,
+            text=f"{f[0]} {f[1]}",
+            start=i,
+            end=i,
+            allegation=f[2] if len(f) > 2 else (0 if allegations else None),
         )
-        for v, u in rec.get("figures", ())
+        for i, f in enumerate(rec.get("figures", ()))
     )
     responses = tuple(
         Response(company=c, response=r, evidence="", start=0, end=0)

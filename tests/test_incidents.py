@@ -100,6 +100,140 @@ def test_contested_figures_show_each_value_with_its_sources(grouped):
     assert incidents.contested_figures(db, incidents.incident_of(db, ids["ig08"])) == []
 
 
+def test_contested_parties_show_each_accused_set_with_its_sources(grouped):
+    db, ids, path = grouped
+    inc_id = incidents.incident_of(db, ids["ig16"])
+    assert incidents.incident_of(db, ids["ig17"]) == inc_id
+    inc = incidents.get_incident(db, inc_id)
+    assert inc["contested_parties"] == [
+        {
+            "accused": ["Alder AI", "Birch AI", "Cedar AI"],
+            "sources": ["harbor post"],
+            "articles": [ids["ig16"]],
+        },
+        {"accused": ["Alder AI"], "sources": ["tech ledger"], "articles": [ids["ig17"]]},
+    ]
+    # Copies and agreeing sources: nothing contested.
+    assert (
+        incidents.get_incident(db, incidents.incident_of(db, ids["ig08"]))["contested_parties"]
+        == []
+    )
+    shown = CliRunner().invoke(main, ["incidents", str(inc_id), "--db", path])
+    assert "Contested accused parties:" in shown.output
+    assert "Alder AI, Birch AI, Cedar AI: harbor post" in shown.output
+    assert "  Alder AI: tech ledger" in shown.output
+
+
+def test_incident_page_and_api_show_contested_parties(grouped):
+    import asyncio
+
+    import httpx
+
+    from tracker.web import create_app
+
+    db, ids, path = grouped
+    inc_id = incidents.incident_of(db, ids["ig16"])
+
+    async def fetch(url):
+        transport = httpx.ASGITransport(app=create_app(path))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            return await c.get(url)
+
+    page = asyncio.run(fetch(f"/incident/{inc_id}"))
+    assert page.status_code == 200
+    text = " ".join(page.text.split())
+    assert "Contested accused parties" in text
+    assert '">Cedar AI</a>: Harbor Post (' in text and '">Alder AI</a>: Tech Ledger (' in text
+    api = asyncio.run(fetch(f"/api/incident/{inc_id}")).json()
+    assert [c["accused"] for c in api["contested_parties"]] == [
+        ["Alder AI", "Birch AI", "Cedar AI"],
+        ["Alder AI"],
+    ]
+
+
+def test_figures_tied_to_no_allegation_never_open_a_disagreement(grouped):
+    db, ids, _ = grouped
+    # ig17's first dollar figure is another case's settlement, tied to no allegation;
+    # both articles agree on 40,000 accounts, so nothing is contested.
+    assert incidents.contested_figures(db, incidents.incident_of(db, ids["ig16"])) == []
+
+
+def _figure_article(db, n, source, accused, published, figures, allegations=None):
+    """An article with figures [(value, unit, allegation index or None)]."""
+    from tracker.records import Figure
+
+    allegations = allegations or [(None, accused)]
+    analysis = Analysis(
+        text="text",
+        entities=tuple(Entity(a, "company") for _, names in allegations for a in names),
+        allegations=tuple(
+            Allegation(by, tuple(names), ("fraud",), "alleged", "", i, i)
+            for i, (by, names) in enumerate(allegations)
+        ),
+        figures=tuple(
+            Figure(float(v), u, None, f"{v} {u}", i, i, allegation=alg)
+            for i, (v, u, alg) in enumerate(figures)
+        ),
+    )
+    art = ExtractedArticle(
+        url=f"https://x.example/f{n}",
+        text=f"story {n} " * 30,
+        title=f"{accused[0]} accused of fraud ({n})",
+        published=published,
+        site_name=source,
+        date_candidates=(("feed", published),),
+    )
+    stored = store.save_article(db, art, analysis, canonical_url=art.url)
+    incidents.on_article_stored(db, stored.id)
+    return stored.id
+
+
+def test_headline_figure_is_the_first_tied_to_the_incident_allegation(tmp_path):
+    db = store.open_db(str(tmp_path / "f.db"))
+    a = _figure_article(
+        db, 1, "Harbor Post", ["Acme Widgets"], "2026-01-01", [(5_000_000, "USD", 0)]
+    )
+    # Another case's fine first, tied to an allegation against someone else; then the
+    # incident's own figure, which disagrees with Harbor Post's.
+    b = _figure_article(
+        db,
+        2,
+        "Tech Ledger",
+        ["Acme Widgets"],
+        "2026-01-02",
+        [(9_000_000, "USD", 1), (6_000_000, "USD", 0)],
+        allegations=[(None, ["Acme Widgets"]), ("Regulator X", ["Zenith Parts"])],
+    )
+    # A third source repeats 5 million untied to any allegation: it backs that value.
+    c = _figure_article(
+        db, 3, "Urban Hub", ["Acme Widgets"], "2026-01-03", [(5_000_000, "USD", None)]
+    )
+    inc = incidents.incident_of(db, a)
+    assert incidents.incident_of(db, b) == inc == incidents.incident_of(db, c)
+    [contested] = incidents.contested_figures(db, inc)
+    assert [(v["value"], v["sources"]) for v in contested["values"]] == [
+        (5_000_000, ["harbor post", "urban hub"]),
+        (6_000_000, ["tech ledger"]),
+    ]
+
+
+def test_a_source_stating_both_values_does_not_contest_them(tmp_path):
+    db = store.open_db(str(tmp_path / "g.db"))
+    a = _figure_article(
+        db,
+        1,
+        "Harbor Post",
+        ["Acme Widgets"],
+        "2026-01-01",
+        [(24_000, "accounts", 0), (25_000, "accounts", 0)],
+    )
+    b = _figure_article(
+        db, 2, "Tech Ledger", ["Acme Widgets"], "2026-01-02", [(25_000, "accounts", 0)]
+    )
+    assert incidents.incident_of(db, a) == incidents.incident_of(db, b)
+    assert incidents.contested_figures(db, incidents.incident_of(db, a)) == []
+
+
 def test_hook_is_idempotent_and_never_raises(grouped):
     db, ids, _ = grouped
     before = db.execute("SELECT COUNT(*) FROM incident_articles").fetchone()[0]
@@ -207,7 +341,7 @@ def test_migration_upgrades_an_old_database_and_rebuild_groups_it(tmp_path, labe
     assert store.current_version(db) >= 4
     assert incidents.rebuild(db) == len(labelled)
     assert incidents.rebuild(db) == 0
-    assert len(incidents.list_incidents(db)) == 4
+    assert len(incidents.list_incidents(db)) == 5
 
 
 def test_cli_lists_and_shows(grouped):

@@ -851,67 +851,212 @@ def timeline(db: sqlite_utils.Database, incident_id: int) -> list[dict]:
     return out
 
 
-def contested_figures(db: sqlite_utils.Database, incident_id: int) -> list[dict]:
-    """Figures of one unit on which independent sources disagree, each value with its sources.
+@dataclass
+class _Stance:
+    """What one independent article says about the incident's allegation."""
 
-    Each article's headline figure per unit counts: the first one it gives that is
-    tied to the incident's allegation (or to none), since later figures of the same
-    unit usually measure something else (an earlier fine, one campaign of several).
-    Values within 0.5% of each other are one value; copies are left out.
+    article_id: int
+    source_key: str
+    on_topic: dict[int, list[str]]  # allegation id -> its accused (the incident's allegation)
+    related: set[int]  # other allegations naming the incident's parties (an accuser as accused)
+
+    def headline_allegations(self) -> set[int]:
+        """Allegations whose figures may be this article's headline figures: the incident's;
+        failing those, the ones naming its parties in another role (a misread accuser)."""
+        return set(self.on_topic) or self.related
+
+
+def _stances(db, incident_id: int) -> tuple[list[_Stance], list[str]]:
+    """Each independent article's allegations split into the incident's and others, and the
+    incident's principal accused (named by more than half of the articles naming anyone).
+
+    An allegation belongs to the incident when it accuses a principal party: a party one
+    article alone names (often a firm hired to investigate, or the accuser misread as
+    accused) does not make that article's other allegations the incident's. When no party
+    has such a majority (two articles, two readings), the incident's core parties decide.
+    """
+    arts = [a for a in incident_articles(db, incident_id) if a["independent"]]
+    if not arts:
+        return [], []
+    by_id = {a["id"]: a for a in arts}
+    ids = list(by_id)
+    accused: dict[int, dict[int, list[str]]] = defaultdict(dict)
+    accuser: dict[int, str | None] = {}
+    for aid, alg, by, name, kind in db.execute(
+        f"SELECT a.article_id, a.id, a.accuser_name, c.name, c.kind FROM allegations a "
+        f"LEFT JOIN allegation_parties ap ON ap.allegation_id = a.id AND ap.role = 'accused' "
+        f"LEFT JOIN companies c ON c.id = ap.company_id "
+        f"WHERE a.article_id IN ({_placeholders(ids)}) ORDER BY a.start, a.id, ap.rowid",
+        ids,
+    ).fetchall():
+        names = accused[aid].setdefault(alg, [])
+        accuser[alg] = by
+        if name and kind not in REGULATOR_KINDS and name not in names:
+            names.append(name)
+    naming = [aid for aid in ids if any(accused[aid].values())]
+    counts: dict[str, int] = defaultdict(int)
+    canon: list[str] = []  # one spelling per party, in first-seen order
+    for aid in naming:
+        seen_here: set[str] = set()
+        for names in accused[aid].values():
+            for n in names:
+                key = next((c for c in canon if names_match(c, n)), None)
+                if key is None:
+                    canon.append(n)
+                    key = n
+                if key not in seen_here:
+                    seen_here.add(key)
+                    counts[key] += 1
+    principal = [c for c in canon if counts[c] * 2 > len(naming)]
+    feats = json.loads(
+        (
+            db.execute("SELECT features FROM incidents WHERE id = ?", [incident_id]).fetchone()
+            or ["{}"]
+        )[0]
+        or "{}"
+    )
+    if not principal:
+        principal = list(feats.get("core", []))
+    known = list(feats.get("core", [])) + list(feats.get("accusers", []))
+    stances = []
+    for aid in ids:
+        on, related = {}, set()
+        for alg, names in accused[aid].items():
+            if names and _overlap(names, principal):
+                on[alg] = names
+            elif _overlap(names + [accuser[alg] or ""], known):
+                related.add(alg)
+        stances.append(_Stance(aid, by_id[aid]["source_key"], on, related))
+    return stances, principal
+
+
+def contested_parties(db: sqlite_utils.Database, incident_id: int) -> list[dict]:
+    """Different sets of accused named by independent sources, each set with its sources.
+
+    An article's set is every party accused in its allegations that belong to the
+    incident (see `_stances`), names of one party ("Quantera", "Quantera Robotics
+    Inc.") counted once. Sets are listed only when at least two sources disagree;
+    the most widely reported set comes first. Empty when the sources agree.
     """
     resolved = resolve(db, incident_id)
     if resolved is None:
         raise UsageError(f"no incident {incident_id}: list them with `tracker incidents`")
-    arts = [a for a in incident_articles(db, resolved) if a["independent"]]
-    if not arts:
+    stances, principal = _stances(db, resolved)
+    canon: list[str] = list(principal)
+    sets: dict[frozenset, dict] = {}
+    for st in stances:
+        names: list[str] = []
+        for accused in st.on_topic.values():
+            for n in accused:
+                key = next((c for c in canon if names_match(c, n)), None)
+                if key is None:
+                    canon.append(n)
+                    key = n
+                if key not in names:
+                    names.append(key)
+        if not names:
+            continue
+        entry = sets.setdefault(
+            frozenset(names), {"accused": names, "sources": set(), "articles": set()}
+        )
+        entry["sources"].add(st.source_key)
+        entry["articles"].add(st.article_id)
+    if len(sets) < 2 or len(set().union(*(e["sources"] for e in sets.values()))) < 2:
         return []
-    feats = json.loads(
-        db.execute("SELECT features FROM incidents WHERE id = ?", [resolved]).fetchone()[0] or "{}"
-    )
-    core = feats.get("core", [])
-    by_id = {a["id"]: a for a in arts}
+    order = {n: i for i, n in enumerate(canon)}
+    out = [
+        {
+            "accused": sorted(e["accused"], key=lambda n: order[n]),
+            "sources": sorted(e["sources"]),
+            "articles": sorted(e["articles"]),
+        }
+        for e in sets.values()
+    ]
+    out.sort(key=lambda e: (-len(e["sources"]), -len(e["accused"]), e["accused"]))
+    return out
+
+
+def contested_figures(db: sqlite_utils.Database, incident_id: int) -> list[dict]:
+    """Figures of one unit on which independent sources disagree, each value with its sources.
+
+    Each article's headline figure per unit and stage counts: the first figure it
+    ties to one of its allegations that belong to the incident (`_stances`), not
+    simply its first figure of the unit, which may describe another case (a blog
+    recalling an earlier fine). A figure tied to no allegation can only back a
+    value another source gives as its headline; it never opens a disagreement on
+    its own. A fine and a later settlement are different amounts, not a
+    disagreement, so figures are compared within the stage (status) of their
+    allegation. Values within 0.5% of each other are one value; copies are left
+    out; two values count as contested only when a source of one does not also
+    state the other (an article reporting "24,000, not 25,000 as first said" does
+    not disagree with either).
+    """
+    resolved = resolve(db, incident_id)
+    if resolved is None:
+        raise UsageError(f"no incident {incident_id}: list them with `tracker incidents`")
+    stances, _ = _stances(db, resolved)
+    if not stances:
+        return []
+    by_id = {st.article_id: st for st in stances}
     ids = list(by_id)
-    off_topic: set[int] = set()
-    for aid, names in db.execute(
-        f"SELECT a.id, group_concat(c.name, '|') FROM allegations a JOIN allegation_parties ap "
-        f"ON ap.allegation_id = a.id AND ap.role = 'accused' JOIN companies c "
-        f"ON c.id = ap.company_id WHERE a.article_id IN ({_placeholders(ids)}) GROUP BY a.id",
-        ids,
-    ).fetchall():
-        if core and not _overlap((names or "").split("|"), core):
-            off_topic.add(aid)
-    headline: dict[tuple[int, str], dict] = {}
-    # A fine and a later settlement are different amounts, not a disagreement: figures
-    # are compared only within the stage (status) of the allegation they belong to.
-    for fig in _rows(
+    figures = _rows(
         db,
         f"SELECT f.article_id, f.allegation_id, f.value, f.unit, f.text, "
         f"a.status FROM figures f LEFT JOIN allegations a ON a.id = f.allegation_id "
-        f"WHERE f.article_id IN ({_placeholders(ids)}) "
+        f"WHERE f.article_id IN ({_placeholders(ids)}) AND f.value IS NOT NULL "
         f"ORDER BY f.article_id, f.start, f.id",
         ids,
-    ):
-        if fig["allegation_id"] in off_topic:
-            continue
-        headline.setdefault((fig["article_id"], fig["unit"], fig["status"]), fig)
-    per_unit: dict[tuple, list[dict]] = defaultdict(list)
-    for (aid, unit, status), fig in headline.items():
-        values = per_unit[(unit, status)]
-        for v in values:
-            if abs(v["value"] - fig["value"]) <= FIGURE_TOLERANCE * max(abs(v["value"]), 1e-9):
-                break
-        else:
+    )
+    stated: dict[tuple[int, str], list[float]] = defaultdict(list)
+    headline: dict[tuple[int, str, str | None], dict] = {}
+    loose: list[dict] = []
+    for fig in figures:
+        stated[(fig["article_id"], fig["unit"])].append(fig["value"])
+        if fig["allegation_id"] in by_id[fig["article_id"]].headline_allegations():
+            headline.setdefault((fig["article_id"], fig["unit"], fig["status"]), fig)
+        elif fig["allegation_id"] is None:
+            loose.append(fig)
+
+    def close(a: float, b: float) -> bool:
+        return abs(a - b) <= FIGURE_TOLERANCE * max(abs(a), abs(b), 1e-9)
+
+    def add(values: list[dict], fig: dict, v: dict | None = None) -> None:
+        if v is None:
             v = {"value": fig["value"], "sources": set(), "articles": set(), "texts": []}
             values.append(v)
-        v["sources"].add(by_id[aid]["source_key"])
-        v["articles"].add(aid)
+        v["sources"].add(by_id[fig["article_id"]].source_key)
+        v["articles"].add(fig["article_id"])
         if fig["text"] and fig["text"] not in v["texts"]:
             v["texts"].append(fig["text"])
+
+    per_unit: dict[tuple, list[dict]] = defaultdict(list)
+    for (_, unit, status), fig in headline.items():
+        values = per_unit[(unit, status)]
+        add(values, fig, next((v for v in values if close(v["value"], fig["value"])), None))
+    for fig in loose:
+        for (unit, _), values in per_unit.items():
+            if unit != fig["unit"] or fig["article_id"] in set().union(
+                *(v["articles"] for v in values)
+            ):
+                continue
+            if v := next((v for v in values if close(v["value"], fig["value"])), None):
+                add(values, fig, v)
+
+    def disagree(x: dict, y: dict) -> bool:
+        """Some article gives x and not y, and another gives y and not x, from two sources."""
+        only_x = [
+            a for a in x["articles"] if not any(close(s, y["value"]) for s in stated[(a, unit)])
+        ]
+        only_y = [
+            a for a in y["articles"] if not any(close(s, x["value"]) for s in stated[(a, unit)])
+        ]
+        return any(by_id[a].source_key != by_id[b].source_key for a in only_x for b in only_y)
+
     out = []
     for (unit, status), values in sorted(
         per_unit.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
     ):
-        if len(values) < 2 or len(set().union(*(v["sources"] for v in values))) < 2:
+        if not any(disagree(x, y) for i, x in enumerate(values) for y in values[i + 1 :]):
             continue
         values.sort(key=lambda v: v["value"])
         out.append(
@@ -951,6 +1096,7 @@ def get_incident(db: sqlite_utils.Database, incident_id: int) -> dict:
     row["articles"] = incident_articles(db, resolved)
     row["timeline"] = timeline(db, resolved)
     row["contested_figures"] = contested_figures(db, resolved)
+    row["contested_parties"] = contested_parties(db, resolved)
     return row
 
 

@@ -847,6 +847,10 @@ def incident_detail(db: sqlite_utils.Database, incident_id: int) -> dict | None:
             value["source_names"] = sorted({by_id[aid]["source"] for aid in value["articles"]
                                             if aid in by_id and by_id[aid]["source"]}
                                            ) or list(value["sources"])
+    for contested in inc.get("contested_parties", ()):
+        contested["source_names"] = sorted({by_id[aid]["source"] for aid in contested["articles"]
+                                            if aid in by_id and by_id[aid]["source"]}
+                                           ) or list(contested["sources"])
     return inc
 
 

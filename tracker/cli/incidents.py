@@ -1,4 +1,4 @@
-"""`tracker incidents`: list incidents, show one (articles, timeline, contested figures), merge."""
+"""`tracker incidents`: list incidents, show one (articles, timeline, what is contested), merge."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def incidents_cmd(incident_id, company, since, limit, fmt, rebuild, merge_id, db
     Example:
       tracker incidents                      # newest incidents first
       tracker incidents --company DeepSeek   # incidents accusing DeepSeek
-      tracker incidents 3                    # articles, timeline, contested figures
+      tracker incidents 3                    # articles, timeline, contested figures/parties
       tracker incidents 3 --format json
       tracker incidents 3 --merge 7          # fold incident 7 into 3
     """
@@ -105,6 +105,10 @@ def _show(inc: dict, fmt: str) -> None:
         for c in inc["contested_figures"]:
             values = "; ".join(f"{v['value']:,} ({', '.join(v['sources'])})" for v in c["values"])
             click.echo(f"  {c['unit']}: {values}")
+    if inc.get("contested_parties"):
+        click.echo("\nContested accused parties:")
+        for c in inc["contested_parties"]:
+            click.echo(f"  {', '.join(c['accused'])}: {', '.join(c['sources'])}")
     click.echo("\nArticles:")
     for a in inc["articles"]:
         note = "" if a["independent"] else f"  [copy of {a['copy_of']}]"
