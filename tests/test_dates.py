@@ -65,10 +65,60 @@ def test_seed_article_2010_date_is_flagged():
 
 def test_after_fetch_is_rejected():
     chosen = dates.choose_published(
-        [("trafilatura", "2026-11-02"), ("url", "2026-02")], fetched="2026-03-01T12:00:00Z"
+        [("trafilatura", "2026-11-20"), ("url", "2026-02")], fetched="2026-03-01T12:00:00Z"
     )
     assert chosen.value == "2026-02" and chosen.source == "url"
     assert chosen.flags == ("after_fetch",)
+
+
+# "02/11/2026" on a page: trafilatura read it day-first (2 November); the page meant 11 February.
+def test_ambiguous_guess_is_read_the_way_the_feed_date_agrees_with():
+    chosen = dates.choose_published(
+        [("trafilatura", "2026-11-02"), ("feed", "2026-02-10T16:00:00Z")],
+        fetched="2026-11-28",
+    )
+    assert chosen.source == "feed" and "contradicts_page" not in chosen.flags
+    assert chosen.rejected == (
+        ("trafilatura", "2026-11-02", "other_reading: the page's other dates say 2026-02-10"),
+    )
+    alone = dates.choose_published(
+        [("trafilatura", "2026-11-02"), ("url", "2026-02")], fetched="2026-11-28"
+    )
+    assert (alone.value, alone.flags) == ("2026-02-11", ("other_reading",))
+
+
+def test_ambiguous_reading_after_the_fetch_is_impossible():
+    chosen = dates.choose_published([("htmldate", "2026-11-02")], fetched="2026-03-01T12:00:00Z")
+    assert chosen.value == "2026-02-11" and chosen.flags == ("other_reading",)
+    assert "after the fetch" in chosen.rejected[0][2]
+
+
+def test_incident_context_decides_an_ambiguous_date_and_nothing_else_keeps_the_nearest():
+    alone = dates.choose_published([("trafilatura", "2026-11-02")], fetched="2026-11-28")
+    assert alone.value == "2026-11-02" and alone.flags == ("ambiguous_day_month",)
+    assert alone.rejected[0][:2] == ("trafilatura", "2026-02-11")
+    assert "[trafilatura said 2026-02-11 (ambiguous_day_month" in alone.describe()
+    told = dates.choose_published(
+        [("trafilatura", "2026-11-02")],
+        fetched="2026-11-28",
+        context=["2026-02-10", dates.date(2026, 2, 10), "not a date"],
+    )
+    assert told.value == "2026-02-11" and told.flags == ("other_reading",)
+    assert "related stories" in told.rejected[0][2]
+
+
+def test_raw_numeric_dates_and_unambiguous_values():
+    # A raw value from any source: its day-first and month-first readings.
+    chosen = dates.choose_published(
+        [("meta:date", "02/11/2026"), ("url", "2026-02")], fetched="2026-11-28"
+    )
+    assert chosen.value == "2026-02-11" and chosen.source == "meta:date"
+    plain = dates.choose_published([("meta:date", "25.02.2026")], fetched="2026-11-28")
+    assert (plain.value, plain.flags) == ("2026-02-25", ())
+    # Structured metadata is ISO by definition, and equal day and month read one way.
+    for cand in (("json-ld:datePublished", "2026-11-02"), ("trafilatura", "2026-05-05")):
+        chosen = dates.choose_published([cand], fetched="2026-11-28")
+        assert (chosen.value, chosen.flags) == (cand[1], ())
 
 
 def test_one_candidate_against_the_others_contradicts_the_page():

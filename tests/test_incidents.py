@@ -373,3 +373,47 @@ def test_demo_pages_end_to_end(tmp_path):
     result = bench.score(items, str(tmp_path / "demo.db"))
     assert result["copies"]["precision"] >= 0.98 and result["copies"]["recall"] >= 0.95
     assert result["incidents"]["f1"] >= 0.90
+
+
+@pytest.mark.parametrize("ambiguous_first", [True, False])
+def test_a_day_month_puzzle_is_dated_by_its_incident_in_either_arrival_order(
+    tmp_path, ambiguous_first
+):
+    db = store.open_db(str(tmp_path / "d.db"))
+
+    def put(n, candidates):
+        analysis = Analysis(
+            text="t",
+            entities=(Entity("Parallax Systems", "company"),),
+            allegations=(
+                Allegation(None, ("Parallax Systems",), ("antitrust",), "alleged", "", 0, 0),
+            ),
+        )
+        art = ExtractedArticle(
+            url=f"https://x.example/p{n}",
+            text=f"story {n} " * 30,
+            title=f"Parallax Systems sued ({n})",
+            site_name=f"Site {n}",
+            date_candidates=candidates,
+        )
+        stored = store.save_article(db, art, analysis, canonical_url=art.url)
+        incidents.on_article_stored(db, stored.id)
+        return stored.id
+
+    # "02/11/2026" read day-first by trafilatura; the story is of 10 February.
+    puzzle = [("trafilatura", "2026-11-02")]
+    settled = [("json-ld:datePublished", "2026-02-10T16:00:00Z")]
+    if ambiguous_first:
+        a = put(1, puzzle)
+        b = put(2, settled)
+    else:
+        b = put(2, settled)
+        a = put(1, puzzle)
+    assert incidents.incident_of(db, a) == incidents.incident_of(db, b) is not None
+    published, flags = db.execute(
+        "SELECT published, date_flags FROM articles WHERE id = ?", [a]
+    ).fetchone()
+    assert published == "2026-02-11"
+    assert "other_reading" in json.loads(flags) and "ambiguous_day_month" not in flags
+    inc = incidents.get_incident(db, incidents.incident_of(db, a))
+    assert (inc["first_seen"], inc["last_seen"]) == ("2026-02-10", "2026-02-11")

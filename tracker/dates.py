@@ -17,6 +17,27 @@ guess. This module picks one by explicit rules:
 4. When no candidate survives, the value is None (date unknown): showing a
    known-wrong date would be worse. The flags say why.
 
+Numeric dates whose day and month can be swapped ("02/11/2026": 2 November
+day-first, 11 February month-first) are read both ways before step 2. This
+applies to a raw value in that form from any source, and to the ISO value of a
+source in GUESSING_SOURCES (trafilatura, htmldate...), which read such dates off
+the page and may have taken the day for the month: its value counts as
+ambiguous when its day and month are both 12 or less and differ. The reading
+kept is decided by the first of these rules that tells them apart:
+
+   a. `fetch`: a reading more than a day after the fetch time is impossible;
+   b. `page`: the reading nearest a day-precision date another, unambiguous
+      candidate gives (the feed entry, JSON-LD...);
+   c. `context`: the only reading within CONTEXT_DAYS of a day in `context`,
+      the dates of the stored stories the article belongs with (the incident it
+      would join);
+   d. otherwise, the reading nearest the fetch time, not after it: pages are
+      fetched soon after they appear.
+
+The reading set aside is listed in `rejected` with the code `other_reading`
+when a rule a-c decided, `ambiguous_day_month` when only d did; the incidents
+stage revisits the latter when the article's incident dates the story.
+
 `ChosenDate.flags` holds the short reasons (for filters and badges) and
 `ChosenDate.rejected` each rejected candidate with its reason (for the page).
 """
@@ -53,6 +74,10 @@ SOURCE_ORDER = (
     "og:updated_time",
 )
 
+# Sources whose ISO value was read off a date printed on the page in an unknown order.
+GUESSING_SOURCES = ("trafilatura", "htmldate", "fallback", "text")
+CONTEXT_DAYS = 60  # as far from the related stories' dates as a reading may be (rule c)
+
 FLAGS = (
     "after_fetch",
     "before_existence",
@@ -60,6 +85,8 @@ FLAGS = (
     "unparseable",
     "no_candidates",
     "no_plausible_date",
+    "other_reading",  # an ambiguous day/month date: the reading the evidence contradicts
+    "ambiguous_day_month",  # an ambiguous day/month date nothing decided (rule d)
 )
 
 
@@ -138,6 +165,69 @@ def _parse(value: str | None) -> tuple[date, bool] | None:
     # A datetime with an offset may fall on another UTC day; the local day is what
     # the outlet printed, so keep it.
     return day, True
+
+
+_NUMERIC = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.]((?:19|20)\d\d)\b")
+
+
+def _readings(source: str, value: str) -> list[tuple[str, date]]:
+    """The ways to read a candidate: one for most, two for an ambiguous numeric date.
+
+    A raw "02/11/2026" gives its valid day-first and month-first readings; an ISO
+    value of a GUESSING_SOURCES source with day and month both <= 12 (and not
+    equal) also gives the swapped one. Empty when the value is no date at all.
+    """
+    if m := _NUMERIC.match(value):
+        a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        out = []
+        for month, day in ((b, a), (a, b)):  # day-first, then month-first
+            try:
+                d = date(year, month, day)
+            except ValueError:
+                continue
+            if all(d != other for _, other in out):
+                out.append((d.isoformat(), d))
+        return out
+    parsed = _parse(value)
+    if parsed is None:
+        return []
+    day, prec = parsed
+    out = [(value, day)]
+    if prec and any(source == g or source.startswith(g + ":") for g in GUESSING_SOURCES):
+        if day.day <= 12 and day.month <= 12 and day.day != day.month:
+            swapped = date(day.year, day.day, day.month)
+            out.append((swapped.isoformat() + value[10:], swapped))
+    return out
+
+
+def _pick_reading(
+    readings: list[tuple[str, date]],
+    fetch_day: date,
+    others: list[tuple[date, bool]],
+    context: list[date],
+) -> tuple[tuple[str, date], str, str]:
+    """(reading, code, why) for an ambiguous date by rules a-d of the module docstring."""
+    possible = [r for r in readings if r[1] <= fetch_day + timedelta(days=1)]
+    if len(possible) == 1:
+        return possible[0], "other_reading", f"the other reading is after the fetch ({fetch_day})"
+    possible = possible or readings
+    full = [d for d, prec in others if prec]
+    if full:
+        gaps = [min(abs((r[1] - d).days) for d in full) for r in possible]
+        if gaps.count(min(gaps)) == 1:
+            best = possible[gaps.index(min(gaps))]
+            near = min(full, key=lambda d: abs((best[1] - d).days))
+            return best, "other_reading", f"the page's other dates say {near.isoformat()}"
+    months = {(d.year, d.month) for d, prec in others if not prec}
+    in_month = [r for r in possible if (r[1].year, r[1].month) in months]
+    if len(in_month) == 1:
+        return in_month[0], "other_reading", "the page's other dates name its month"
+    if context:
+        near = [r for r in possible if min(abs((r[1] - d).days) for d in context) <= CONTEXT_DAYS]
+        if len(near) == 1:
+            return near[0], "other_reading", "the related stories date from then"
+    best = max(possible, key=lambda r: r[1])
+    return best, "ambiguous_day_month", "day and month could be swapped; nearest the fetch kept"
 
 
 def _source_rank(source: str) -> int:
@@ -220,18 +310,22 @@ def choose_published(
     text: str | None = None,
     entities: Iterable = (),
     founded: tuple[Founded, ...] | None = None,
+    context: Iterable[str | date] = (),
 ) -> ChosenDate:
     """Choose the publication date among `candidates` ((source, value) pairs) by the rules above.
 
     `fetched` is when the page was fetched (default: now); `text` is the title and
     body, searched for named companies/products and written dates; `entities` are
-    names or `records.Entity` objects the NLP step found. Never raises for bad input.
+    names or `records.Entity` objects the NLP step found; `context` the dates
+    (ISO strings or dates) of stored stories the article belongs with, used only
+    to read an ambiguous day/month date. Never raises for bad input.
     """
     fetch_day = _fetched_day(fetched)
     since = named_since(text, entities, founded=founded)
     written = [d for d in text_dates(text) if d <= fetch_day + timedelta(days=1)]
     rejected: list[tuple[str, str, str]] = []
     parsed: list[tuple[str, str, date, bool]] = []
+    ambiguous: list[tuple[str, list[tuple[str, date]]]] = []
     for cand in candidates or ():
         try:
             source, value = cand
@@ -239,13 +333,34 @@ def choose_published(
             rejected.append(("?", repr(cand)[:40], "unparseable"))
             continue
         source = str(source or "?")
-        p = _parse(value if isinstance(value, str) else None)
-        if p is None:
+        readings = _readings(source, value.strip()) if isinstance(value, str) else []
+        if not readings:
             rejected.append((source, str(value)[:40], "unparseable"))
-            continue
-        parsed.append((source, value.strip(), p[0], p[1]))
-    if not parsed and not rejected:
+        elif len(readings) == 1:
+            text_value, day = readings[0]
+            parsed.append((source, text_value, day, _parse(text_value)[1]))
+        else:
+            ambiguous.append((source, readings))
+    if not parsed and not rejected and not ambiguous:
         return ChosenDate(None, "none", ("no_candidates",))
+    # Ambiguous dates are read against the unambiguous candidates that pass the hard facts.
+    evidence = [
+        (day, prec)
+        for _, _, day, prec in parsed
+        if day <= fetch_day + timedelta(days=1) and not (since and day.year < since[1])
+    ]
+    context_days = [
+        c if isinstance(c, date) else p[0]
+        for c in context or ()
+        if isinstance(c, date) or (isinstance(c, str) and (p := _parse(c)))
+    ]
+    notes: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for source, readings in ambiguous:
+        (value, day), code, why = _pick_reading(readings, fetch_day, evidence, context_days)
+        parsed.append((source, value, day, True))
+        for other, _ in readings:
+            if other != value:
+                notes[(source, value)] = (source, other, f"{code}: {why}")
 
     # First the hard facts, then agreement among the candidates that survive them:
     # three copies of one wrong date must not outvote the feed's right one.
@@ -276,6 +391,10 @@ def choose_published(
             )
         else:
             good.append((0 if prec else 1, _source_rank(source), source, value))
+    # The other reading of an ambiguous date matters only where its reading was kept.
+    rejected.extend(
+        notes[(source, value)] for _, _, source, value in good if (source, value) in notes
+    )
     flags = tuple(dict.fromkeys(r[2].split(":", 1)[0] for r in rejected))
     if not good:
         return ChosenDate(None, "none", flags + ("no_plausible_date",), tuple(rejected))

@@ -19,8 +19,13 @@ as articles arrive:
    allegation and matches none opens a new incident. When an article matches
    two incidents equally well they are merged: the older id survives and the
    other records `merged_into`.
-3. **Contested figures.** Per incident and unit, values further apart than 0.5%
-   given by different independent sources, where no source states both.
+   A publication date whose day and month could be swapped and that nothing
+   decided (tracker.dates rule d) matches an incident by either reading; once
+   the incident's other stories date it, the fitting reading is stored.
+3. **Contested figures and parties.** Per incident, unit and stage, headline
+   values (the first figure tied to the incident's allegation) further apart
+   than 0.5% given by different independent sources, where no source states
+   both; and the different sets of accused the sources name, each with its sources.
 """
 
 from __future__ import annotations
@@ -212,6 +217,9 @@ class ArticleFacts:
     types: list[str] = field(default_factory=list)
     figures: set[tuple[int, str]] = field(default_factory=set)
     allegation: bool = False  # reports an allegation (or its title names an enforcement step)
+    # The other reading of a publication date whose day and month could be swapped and
+    # that nothing decided (dates rule d): (source, value, day); the incident may decide.
+    alt_date: tuple[str, str, date] | None = None
 
 
 @functools.lru_cache(maxsize=1)
@@ -262,6 +270,7 @@ def article_facts(db: sqlite_utils.Database, article_id: int) -> ArticleFacts | 
         source=row["source"] or "",
         day=day,
         order_key=(_moment(row["published"], row["fetched"]), row["id"]),
+        alt_date=_undecided_reading(row["date_flags"]),
     )
     allegations = _rows(
         db,
@@ -493,6 +502,62 @@ def _in_window(day: date | None, first: str | None, last: str | None) -> bool:
     return date.fromisoformat(first) - window <= day <= date.fromisoformat(last) + window
 
 
+def _in_window_any(facts: ArticleFacts, first: str | None, last: str | None, feats: dict) -> bool:
+    """In the incident's window, reading an undecided day/month date either way, on
+    either side: the article's own other reading, or a member's (`alt_days`)."""
+    days = [facts.day] + ([facts.alt_date[2]] if facts.alt_date else [])
+    spans = [(first, last)] + [(d, d) for d in feats.get("alt_days", ())]
+    return any(_in_window(d, a, b) for d in days for a, b in spans)
+
+
+def _undecided_reading(flags_json: str | None) -> tuple[str, str, date] | None:
+    """The other reading tracker.dates set aside for want of evidence (`ambiguous_day_month`)."""
+    try:
+        flags = json.loads(flags_json or "[]")
+    except (TypeError, ValueError):
+        return None
+    for item in flags if isinstance(flags, list) else ():
+        source, eq, rest = str(item).partition("=")
+        value, _, reason = rest.partition(": ")
+        if eq and reason.startswith("ambiguous_day_month") and (day := _day(value)):
+            return source, value, day
+    return None
+
+
+def _settle_readings(db, facts: list[ArticleFacts]) -> None:
+    """Re-date members whose undecided day/month date only the other reading fits.
+
+    The other members with a settled date are the context (dates rule c): when the
+    kept reading lies outside WINDOW_DAYS of all of them and the other reading
+    within, the other one is stored, and the flags say the incident decided.
+    """
+    window = timedelta(days=WINDOW_DAYS)
+    settled = [f.day for f in facts if f.day and not f.alt_date]
+    for f in facts:
+        if not f.alt_date or not settled or f.day is None:
+            continue
+        source, value, alt = f.alt_date
+        if any(abs(f.day - d) <= window for d in settled) or not any(
+            abs(alt - d) <= window for d in settled
+        ):
+            continue
+        row = db.execute(
+            "SELECT published, date_flags FROM articles WHERE id = ?", [f.id]
+        ).fetchone()
+        old, flags = row[0], json.loads(row[1] or "[]")
+        flags = [
+            "other_reading" if x == "ambiguous_day_month" else x
+            for x in flags
+            if not str(x).startswith(f"{source}={value}: ambiguous_day_month")
+        ] + [f"{source}={old}: other_reading: the incident's other stories date from then"]
+        db.execute(
+            "UPDATE articles SET published = ?, date_flags = ? WHERE id = ?",
+            [value, json.dumps(list(dict.fromkeys(flags))), f.id],
+        )
+        f.day, f.alt_date = alt, None
+        f.order_key = (_moment(value, None), f.id)
+
+
 def _cluster(db, article_id: int) -> list[int]:
     root = copy_root(db, article_id)
     return [root] + [
@@ -523,9 +588,10 @@ def _assign(db, article_id: int, related: int | None) -> int | None:
     for row in _rows(
         db, "SELECT id, first_seen, last_seen, features FROM incidents WHERE merged_into IS NULL"
     ):
-        if not _in_window(facts.day, row["first_seen"], row["last_seen"]):
+        feats = json.loads(row["features"] or "{}")
+        if not _in_window_any(facts, row["first_seen"], row["last_seen"], feats):
             continue
-        score, strong = _score(facts, json.loads(row["features"] or "{}"))
+        score, strong = _score(facts, feats)
         if score:
             scored.append((score, strong, row["id"]))
     members = [a for a in _cluster(db, article_id) if incident_of(db, a) is None]
@@ -582,6 +648,7 @@ def refresh(db: sqlite_utils.Database, incident_id: int) -> None:
     facts = [f for f in (article_facts(db, a) for a in ids) if f is not None]
     if not facts:
         return
+    _settle_readings(db, facts)
     originals = [f for f in facts if f.id not in copies] or facts
     core_count: dict[str, int] = defaultdict(int)
     feats: dict = {"core": [], "parties": [], "accusers": [], "types": [], "figures": []}
@@ -596,6 +663,7 @@ def refresh(db: sqlite_utils.Database, incident_id: int) -> None:
             if list(fig) not in feats["figures"]:
                 feats["figures"].append(list(fig))
     feats["core"] = sorted(core_count, key=lambda n: (-core_count[n], n))
+    feats["alt_days"] = sorted({f.alt_date[2].isoformat() for f in facts if f.alt_date})
     # The parties most articles are about; a name one article's NLP got wrong stays out.
     top = max(core_count.values(), default=0)
     feats["main"] = [n for n in feats["core"] if core_count[n] * 2 >= top]
@@ -688,11 +756,23 @@ def _date_choice(db, row: dict) -> None:
             [row["id"]],
         )
     ]
+    # The stories about the same accused parties date the article when its own date is a
+    # day/month puzzle ("02/11/2026"); see tracker.dates rule c.
+    context = [
+        d
+        for first, last, features in db.execute(
+            "SELECT first_seen, last_seen, features FROM incidents WHERE merged_into IS NULL"
+        )
+        if names and _overlap(names, json.loads(features or "{}").get("core", []))
+        for d in (first, last)
+        if d
+    ]
     chosen = dates.choose_published(
         candidates,
         fetched=row["fetched"],
         text=f"{row['title'] or ''}\n\n{row['text'] or ''}",
         entities=names,
+        context=context,
     )
     flags = list(chosen.flags) + [f"{s}={v}: {why}" for s, v, why in chosen.rejected]
     db.execute(
