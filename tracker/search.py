@@ -679,6 +679,8 @@ _REASONS = {
     "before_existence": "implausible: before {name} existed",
     "contradicts_page": "contradicts the page's other dates",
     "unparseable": "not a readable date",
+    "other_reading": "the other day/month reading of an ambiguous date",
+    "ambiguous_day_month": "ambiguous day/month: the other reading",
 }
 
 
