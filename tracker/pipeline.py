@@ -38,6 +38,9 @@ log = logging.getLogger("tracker")
 # Called with (event, detail) as the run progresses: "feed", "article", "error".
 Progress = Callable[[str, dict], None]
 
+QUEUE_SIZE = 64  # fetched pages queued for the writer thread
+NLP_BATCH = 16  # articles analysed together by nlp.pipe
+
 
 # --- the run lock ---------------------------------------------------------------------------
 
@@ -68,21 +71,45 @@ def run_lock(db_path: str, *, wait: bool = False) -> Iterator[None]:
 # --- helpers shared by run, add and import ---------------------------------------------------
 
 
+def safe_analyze(analyzer, items: list[tuple[str, str | None]]) -> list:
+    """Analyses of (text, title) pairs; one the analyzer chokes on becomes its exception.
+
+    The batch runs through nlp.pipe first; only when it fails are the articles
+    redone one by one, so one bad article costs its own result, not the batch's.
+    """
+    try:
+        return list(analyzer.analyze_many(items))
+    except Exception:
+        out = []
+        for text, title in items:
+            try:
+                out.append(analyzer.analyze(text, title=title))
+            except Exception as exc:
+                out.append(exc)
+        return out
+
+
 class Analyzer:
     """Loads the NLP analyzer on first use: runs with nothing new never pay for the model."""
 
     def __init__(self, settings: Settings, *, enabled: bool = True):
         self.settings, self.enabled, self._analyzer = settings, enabled, None
 
-    def analyze(self, article: ExtractedArticle):
-        if not self.enabled or not (article.text or article.title):
-            return None
+    def analyze_batch(self, articles: list[ExtractedArticle]) -> list:
+        """One analysis (or None, or the exception it raised) per article, batched."""
+        todo = [i for i, a in enumerate(articles) if a.text or a.title]
+        out: list = [None] * len(articles)
+        if not self.enabled or not todo:
+            return out
         if self._analyzer is None:
             from tracker.nlp import Analyzer as NlpAnalyzer
 
             self._analyzer = NlpAnalyzer(gazetteer_paths=self.settings.gazetteer,
                                          taxonomy_paths=self.settings.taxonomy)
-        return self._analyzer.analyze(article.text or "", title=article.title)
+        items = [(articles[i].text or "", articles[i].title) for i in todo]
+        for i, result in zip(todo, safe_analyze(self._analyzer, items), strict=True):
+            out[i] = result
+        return out
 
 
 def html_to_text(html: str) -> str:
@@ -153,11 +180,9 @@ class PageJob:
     result: FetchResult | None  # None when article pages are not fetched for this feed
 
 
-def process_page(db: sqlite_utils.Database, analyzer: Analyzer, job: PageJob,
-                 summary: RunSummary) -> None:
-    """Extract, analyse and store one article; failures are recorded, never raised."""
+def prepare_page(job: PageJob, summary: RunSummary) -> tuple[ExtractedArticle | None, str | None]:
+    """The article a job yields (page body, else the entry's own content) and the page error."""
     from tracker.extract import extract_article
-    from tracker.urls import canonical_url
 
     entry = job.entry
     article: ExtractedArticle | None = None
@@ -180,27 +205,37 @@ def process_page(db: sqlite_utils.Database, analyzer: Analyzer, job: PageJob,
         log.warning("page %s: %s", entry.url, fetch_error)
     if article is None:
         article = article_from_entry(entry)
-    if article is None:
-        if job.result is None or fetch_error:
-            summary.errors.append({"url": entry.url, "error": "no page and no feed content"})
-        return
-    canonical = entry.canonical_url or canonical_url(article.canonical_url or article.url)
-    try:
-        analysis = analyzer.analyze(article)
-    except Exception as exc:
-        # A model error is recorded and the text still stored, so nothing is lost.
-        log.warning("analysis of %s failed: %s", entry.url, exc)
-        summary.errors.append({"url": entry.url, "error": f"analysis failed: {exc}"})
-        analysis = None
-    stored = store_article(db, article, analysis, canonical_url=canonical, feed_id=job.feed_id,
-                           guid=entry.guid, fetch_error=fetch_error)
-    if stored.created:
-        summary.articles_new += 1
-        if analysis is not None:
-            summary.allegations_new += len(analysis.allegations)
-            summary.companies_seen += len(analysis.companies)
-    else:
-        summary.articles_linked += 1
+    if article is None and (job.result is None or fetch_error):
+        summary.errors.append({"url": entry.url, "error": "no page and no feed content"})
+    return article, fetch_error
+
+
+def process_pages(db: sqlite_utils.Database, analyzer: Analyzer, jobs: list[PageJob],
+                  summary: RunSummary) -> None:
+    """Extract, analyse (as one nlp.pipe batch) and store articles, each in its own
+    transaction; failures are recorded, never raised."""
+    from tracker.urls import canonical_url
+
+    prepared = [(job, *prepare_page(job, summary)) for job in jobs]
+    prepared = [(job, article, err) for job, article, err in prepared if article is not None]
+    analyses = analyzer.analyze_batch([article for _, article, _ in prepared])
+    for (job, article, fetch_error), analysis in zip(prepared, analyses, strict=True):
+        entry = job.entry
+        if isinstance(analysis, Exception):
+            # A model error is recorded and the text still stored, so nothing is lost.
+            log.warning("analysis of %s failed: %s", entry.url, analysis)
+            summary.errors.append({"url": entry.url, "error": f"analysis failed: {analysis}"})
+            analysis = None
+        canonical = entry.canonical_url or canonical_url(article.canonical_url or article.url)
+        stored = store_article(db, article, analysis, canonical_url=canonical,
+                               feed_id=job.feed_id, guid=entry.guid, fetch_error=fetch_error)
+        if stored.created:
+            summary.articles_new += 1
+            if analysis is not None:
+                summary.allegations_new += len(analysis.allegations)
+                summary.companies_seen += len(analysis.companies)
+        else:
+            summary.articles_linked += 1
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -228,21 +263,40 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
     now = datetime.now(UTC)
     feeds = [f for f in config.feeds if f.enabled]
     summary.feeds_total = len(feeds)
-    # One writer thread: extraction + NLP + SQLite for one article at a time.
-    queue: asyncio.Queue[PageJob | None] = asyncio.Queue(maxsize=64)
+    # One writer thread: extraction, NLP (batched) and SQLite, a batch at a time.
+    queue: asyncio.Queue[PageJob | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
+    # Fetched pages waiting for the writer are bounded too, so memory does not
+    # grow with the number of entries a run has to fetch.
+    in_flight = asyncio.Semaphore(2 * QUEUE_SIZE)
     # Articles reached through two feeds in the same run are fetched once; the
     # second feed is linked after the first has stored it.
     pending: set[str] = set()
     deferred_links: list[tuple[str, int, FeedEntry]] = []
 
     async def consumer() -> None:
-        while True:
+        done = False
+        while not done:
             job = await queue.get()
             if job is None:
                 return
-            await loop.run_in_executor(None, process_page, writer, analyzer, job, summary)
+            # Whatever else is already waiting joins the batch: nlp.pipe over
+            # several articles is faster than one at a time.
+            batch = [job]
+            while len(batch) < NLP_BATCH and not queue.empty():
+                nxt = queue.get_nowait()
+                if nxt is None:
+                    done = True
+                    break
+                batch.append(nxt)
+            try:
+                await loop.run_in_executor(None, process_pages, writer, analyzer, batch, summary)
+            finally:
+                for item in batch:
+                    if item.result is not None:
+                        in_flight.release()
             if progress:
-                progress("article", {"url": job.entry.url})
+                for item in batch:
+                    progress("article", {"url": item.entry.url})
 
     async def do_feed(fetcher: Fetcher, feed: FeedConfig) -> None:
         feed_id = store.upsert_feed(db, feed)
@@ -323,8 +377,14 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
         return nxt.isoformat() if nxt else None
 
     async def fetch_page(fetcher: Fetcher, feed_id: int, entry: FeedEntry, robots: bool) -> None:
-        result = await fetcher.fetch(entry.url, trusted=False, kind="page", check_robots=robots)
-        await queue.put(PageJob(feed_id, entry, result))
+        await in_flight.acquire()
+        try:
+            result = await fetcher.fetch(entry.url, trusted=False, kind="page",
+                                         check_robots=robots)
+            await queue.put(PageJob(feed_id, entry, result))
+        except BaseException:
+            in_flight.release()  # never handed to the writer, which would release it
+            raise
 
     async def _feed_failed(feed: FeedConfig, feed_id: int, state: dict,
                            result: FetchResult) -> None:
@@ -405,7 +465,7 @@ def add_urls(urls: list[str], db_path: str, settings: Settings, *, nlp: bool = T
     for url, result in zip(urls, results, strict=True):
         summary = RunSummary(started=datetime.now(UTC))
         entry = FeedEntry(feed_url="", guid=None, url=url, canonical_url=canonical_url(url))
-        process_page(db, analyzer, PageJob(None, entry, result), summary)
+        process_pages(db, analyzer, [PageJob(None, entry, result)], summary)
         ok = summary.articles_new + summary.articles_linked > 0
         out.append({"url": url, "stored": ok, "new": summary.articles_new > 0,
                     "error": None if ok else (summary.errors[0]["error"] if summary.errors
@@ -441,7 +501,10 @@ def import_records(records: Iterator[tuple[str, dict | None, str | None]], db_pa
                                            published=rec.get("published"), method="import_text")
             if not (article.text or "").strip():
                 raise ValueError("no text (give `text` or `html`)")
-            analysis = analyzer.analyze(article)
+            analysis = analyzer.analyze_batch([article])[0]
+            if isinstance(analysis, Exception):
+                counts["errors"].append({"record": label, "error": f"analysis failed: {analysis}"})
+                analysis = None  # the text is stored all the same
             stored = store_article(db, article, analysis,
                                    canonical_url=canonical_url(url) if "://" in url else url)
             counts["new" if stored.created else "duplicate"] += 1

@@ -7,7 +7,14 @@ Exit codes: 0 success (a run that completed, even with some failed feeds);
 
 from __future__ import annotations
 
-import importlib
+import os
+
+# One BLAS thread per process: spaCy's small matrices gain nothing from more,
+# and with worker processes on a busy machine the extra threads only contend.
+# Set before numpy is first imported; a value the user chose is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import importlib  # noqa: E402
 
 import click
 

@@ -12,6 +12,7 @@ from tracker.cli import main
 from tracker.cli.common import echo_json, handle_errors
 from tracker.errors import UsageError
 from tracker.jsonl import iter_jsonl
+from tracker.pipeline import safe_analyze
 from tracker.records import ExtractedArticle
 
 
@@ -52,24 +53,6 @@ def _init_worker(gazetteer, taxonomy) -> None:
 
 def _analyze_chunk(items: list[tuple[str, str | None]]):
     return safe_analyze(_worker_analyzer, items)
-
-
-def safe_analyze(analyzer, items: list[tuple[str, str | None]]) -> list:
-    """Analyses of a batch; an article the analyzer chokes on becomes its exception, in place.
-
-    The batch runs through nlp.pipe first; only when it fails are the articles
-    redone one by one, so one bad article costs its own result, not the batch's.
-    """
-    try:
-        return list(analyzer.analyze_many(items))
-    except Exception:
-        out = []
-        for text, title in items:
-            try:
-                out.append(analyzer.analyze(text, title=title))
-            except Exception as exc:
-                out.append(exc)
-        return out
 
 
 def analyze_texts(items: list[tuple[str, str | None]], *, workers: int = 1, gazetteer=(),
