@@ -21,6 +21,7 @@ import random
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from itertools import combinations
 from pathlib import Path
 
@@ -237,6 +238,104 @@ def evaluate(items: list[dict], orders: int = 3, seed: int = 7) -> dict:
     return {"articles": len(items), "runs": runs, "worst": worst}
 
 
+# --- scale: per-article cost as incidents grow ----------------------------------------------
+
+_SYLL = "ka lo mi ru ze ta vo ni pe su da ri mo ke lu fa go hi ja be".split()
+
+
+def _word(rng: random.Random, n: int = 3) -> str:
+    return "".join(rng.choice(_SYLL) for _ in range(n))
+
+
+def synthetic_stream(n: int = 2000, big: int = 4, big_share: float = 0.6, seed: int = 11):
+    """A stream of `n` generated articles: `big` incidents that grow to hundreds of articles
+    (`big_share` of the stream, with occasional reprints), the rest small one-off incidents."""
+    rng = random.Random(seed)
+    vocab = [_word(rng) for _ in range(3000)]
+
+    def body() -> str:
+        return "\n".join(" ".join(rng.choice(vocab) for _ in range(14)) for _ in range(9))
+
+    start = date(2026, 1, 5)
+    items: list[dict] = []
+    texts: dict[int, list[str]] = {}
+    for i in range(n):
+        day = (start + timedelta(days=i * 150 // n)).isoformat()
+        if rng.random() < big_share:
+            k = rng.randrange(big)
+            accused, accuser = f"Bigco{k} Systems", f"Watchdog{k} Authority"
+            types = [["privacy", "data_breach"][k % 2]]
+            figures = [[1_000_000 * (k + 1), "records"], [rng.randrange(1000, 10**6), "users"]]
+            if texts.get(k) and rng.random() < 0.1:
+                text = rng.choice(texts[k]) + "\n" + body()[:200]
+            else:
+                text = body()
+                texts.setdefault(k, []).append(text)
+            companies = [accused, f"Vendor{rng.randrange(40)} Labs"]
+        else:
+            accused, accuser = f"Small{i} {_word(rng)}", f"Critic{i}"
+            types = [rng.choice(["fraud", "antitrust", "labor"])]
+            figures = [[rng.randrange(1000, 10**7), "dollars"]]
+            text = body()
+            companies = [accused]
+        items.append(
+            {
+                "id": f"s{i}",
+                "url": f"https://scale.example/{i}",
+                "title": f"{accuser} accuses {accused} of {types[0]}",
+                "source": f"Source{rng.randrange(30)}",
+                "published": day,
+                "text": text,
+                "companies": companies,
+                "allegations": [
+                    {
+                        "accuser": accuser,
+                        "accuser_kind": "regulator" if accuser.startswith("Watch") else "company",
+                        "accused": [accused],
+                        "types": types,
+                        "status": rng.choice(["alleged", "investigating", "fined"]),
+                    }
+                ],
+                "figures": figures,
+            }
+        )
+    return items
+
+
+def scale(n: int, db_path: str) -> dict:
+    """Time `on_article_stored` per article over a synthetic stream of `n` articles."""
+    recs = synthetic_stream(n)
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
+        fh.write("\n".join(json.dumps(r) for r in recs))
+    items = load_labelled(Path(fh.name))
+    Path(fh.name).unlink()
+    db = store.open_db(db_path)
+    times = []
+    for it in items:
+        stored = store.save_article(
+            db, it["article"], it["analysis"], canonical_url=it["article"].url
+        )
+        t = time.perf_counter()
+        incidents.on_article_stored(db, stored.id)
+        times.append(time.perf_counter() - t)
+    sizes = [
+        r[0]
+        for r in db.execute(
+            "SELECT article_count FROM incidents WHERE merged_into IS NULL "
+            "ORDER BY article_count DESC LIMIT 5"
+        )
+    ]
+    db.conn.close()
+    k = max(1, n // 10)
+    return {
+        "articles": n,
+        "first_ms": round(1000 * sum(times[:k]) / k, 2),
+        "last_ms": round(1000 * sum(times[-k:]) / k, 2),
+        "total_s": round(sum(times), 2),
+        "largest_incidents": sizes,
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-demo", action="store_true", help="skip the demo pages (no model needed)")
@@ -244,7 +343,22 @@ def main() -> int:
         "--orders", type=int, default=3, help="arrival orders to try (first: file order)"
     )
     ap.add_argument("--json", action="store_true", help="print the full results as JSON")
+    ap.add_argument(
+        "--scale",
+        type=int,
+        metavar="N",
+        help="instead: time the hook per article over N generated articles (big incidents)",
+    )
     args = ap.parse_args()
+    if args.scale:
+        with tempfile.TemporaryDirectory() as tmp:
+            r = scale(args.scale, f"{tmp}/scale.db")
+        print(
+            f"scale: {r['articles']} articles; on_article_stored per article: first 10% "
+            f"{r['first_ms']} ms, last 10% {r['last_ms']} ms; total {r['total_s']} s; "
+            f"largest incidents {r['largest_incidents']}"
+        )
+        return 0
     results = {}
     t = time.perf_counter()
     results["labelled"] = evaluate(load_labelled(), args.orders)

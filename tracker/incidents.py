@@ -187,6 +187,7 @@ def _day(value: str | None) -> date | None:
         return None
 
 
+@functools.lru_cache(maxsize=65536)
 def _name_tokens(name: str) -> frozenset[str]:
     return frozenset(store.fold_name(name).split())
 
@@ -220,6 +221,48 @@ class ArticleFacts:
     # The other reading of a publication date whose day and month could be swapped and
     # that nothing decided (dates rule d): (source, value, day); the incident may decide.
     alt_date: tuple[str, str, date] | None = None
+    status: str | None = None  # the furthest stage (STATUS_RANK) its allegations report
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "id": self.id,
+                "title": self.title,
+                "source": self.source,
+                "day": self.day.isoformat() if self.day else None,
+                "order_key": list(self.order_key),
+                "core": self.core,
+                "parties": self.parties,
+                "accusers": self.accusers,
+                "types": self.types,
+                "figures": sorted(self.figures),
+                "allegation": self.allegation,
+                "alt_date": [self.alt_date[0], self.alt_date[1], self.alt_date[2].isoformat()]
+                if self.alt_date
+                else None,
+                "status": self.status,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ArticleFacts:
+        d = json.loads(text)
+        alt = d["alt_date"]
+        return cls(
+            id=d["id"],
+            title=d["title"],
+            source=d["source"],
+            day=date.fromisoformat(d["day"]) if d["day"] else None,
+            order_key=tuple(d["order_key"]),
+            core=d["core"],
+            parties=d["parties"],
+            accusers=d["accusers"],
+            types=d["types"],
+            figures={(v, u) for v, u in d["figures"]},
+            allegation=d["allegation"],
+            alt_date=(alt[0], alt[1], date.fromisoformat(alt[2])) if alt else None,
+            status=d["status"],
+        )
 
 
 @functools.lru_cache(maxsize=1)
@@ -334,6 +377,11 @@ def article_facts(db: sqlite_utils.Database, article_id: int) -> ArticleFacts | 
     if not facts.core:
         facts.core = list(in_title)
     for a in allegations:
+        st = a["status"]
+        if st in STATUS_RANK and (
+            facts.status is None or STATUS_RANK[st] > STATUS_RANK[facts.status]
+        ):
+            facts.status = st
         if a["accuser_name"] and a["accuser_name"] not in facts.accusers:
             facts.accusers.append(a["accuser_name"])
         for p in parties[a["id"]]:
@@ -350,6 +398,33 @@ def article_facts(db: sqlite_utils.Database, article_id: int) -> ArticleFacts | 
             facts.figures.add((round(value), unit))
     facts.allegation = bool(allegations) or bool(_title_cues().search(title))
     return facts
+
+
+def cached_facts(db: sqlite_utils.Database, article_ids) -> dict[int, ArticleFacts]:
+    """`article_facts` of many articles, read from the cache (incident_facts) where they
+    are there and computed and stored once where not; missing articles are left out."""
+    ids = list(dict.fromkeys(article_ids))
+    out: dict[int, ArticleFacts] = {}
+    for i in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+        chunk = ids[i : i + 500]
+        for aid, text in db.execute(
+            f"SELECT article_id, facts FROM incident_facts WHERE article_id IN "
+            f"({_placeholders(chunk)})",
+            chunk,
+        ):
+            try:
+                out[aid] = ArticleFacts.from_json(text)
+            except (ValueError, KeyError, TypeError, IndexError):
+                # Written by another version of this module: read the article again.
+                log.info("incidents: cached facts of article %s unreadable; recomputing", aid)
+    for aid in ids:
+        if aid not in out and (f := article_facts(db, aid)) is not None:
+            db.execute(
+                "INSERT OR REPLACE INTO incident_facts (article_id, facts) VALUES (?, ?)",
+                [aid, f.to_json()],
+            )
+            out[aid] = f
+    return out
 
 
 # --- copies ----------------------------------------------------------------------------------
@@ -524,7 +599,7 @@ def _undecided_reading(flags_json: str | None) -> tuple[str, str, date] | None:
     return None
 
 
-def _settle_readings(db, facts: list[ArticleFacts]) -> None:
+def _settle_readings(db, facts: list[ArticleFacts]) -> list[ArticleFacts]:
     """Re-date members whose undecided day/month date only the other reading fits.
 
     The other members with a settled date are the context (dates rule c): when the
@@ -533,6 +608,7 @@ def _settle_readings(db, facts: list[ArticleFacts]) -> None:
     """
     window = timedelta(days=WINDOW_DAYS)
     settled = [f.day for f in facts if f.day and not f.alt_date]
+    changed = []
     for f in facts:
         if not f.alt_date or not settled or f.day is None:
             continue
@@ -556,6 +632,8 @@ def _settle_readings(db, facts: list[ArticleFacts]) -> None:
         )
         f.day, f.alt_date = alt, None
         f.order_key = (_moment(value, None), f.id)
+        changed.append(f)
+    return changed
 
 
 def _cluster(db, article_id: int) -> list[int]:
@@ -579,9 +657,9 @@ def _assign(db, article_id: int, related: int | None) -> int | None:
         return existing
     if related is not None and (inc := incident_of(db, related)) is not None:
         _add(db, inc, [article_id], "copy")
-        refresh(db, inc)
+        _absorb(db, inc, [article_id])
         return inc
-    facts = article_facts(db, article_id)
+    facts = cached_facts(db, [article_id]).get(article_id)
     if facts is None or not facts.allegation or not (facts.core or facts.parties):
         return None
     scored = []
@@ -617,8 +695,9 @@ def _assign(db, article_id: int, related: int | None) -> int | None:
         keep = strong[0]
         for other in strong[1:]:
             _merge(db, keep, other)
-        best = keep
-    refresh(db, best)
+        refresh(db, keep)
+        return keep
+    _absorb(db, best, [article_id] + [a for a in members if a != article_id])
     return best
 
 
@@ -627,64 +706,128 @@ def _source_key(source: str | None, syndicated: str | None) -> str:
 
 
 def refresh(db: sqlite_utils.Database, incident_id: int) -> None:
-    """Recompute an incident's title, dates, counts, status and matching features."""
+    """Recompute an incident's title, dates, counts, status and matching features from
+    all its articles: the full path (new incidents, merges, re-dated or re-analysed
+    members); an article joining an incident otherwise goes through `_absorb`."""
     ids = [
         r[0]
         for r in db.execute(
-            "SELECT article_id FROM incident_articles WHERE incident_id = ?", [incident_id]
+            "SELECT article_id FROM incident_articles WHERE incident_id = ? ORDER BY article_id",
+            [incident_id],
         )
     ]
-    copies = (
-        {
+    copies: set[int] = set()
+    synd: dict[int, str | None] = {}
+    for i in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+        chunk = ids[i : i + 500]
+        copies.update(
             r[0]
             for r in db.execute(
-                f"SELECT article_id FROM article_copies WHERE article_id IN ({_placeholders(ids)})",
-                ids,
+                f"SELECT article_id FROM article_copies WHERE article_id IN "
+                f"({_placeholders(chunk)})",
+                chunk,
             )
-        }
-        if ids
-        else set()
-    )
-    facts = [f for f in (article_facts(db, a) for a in ids) if f is not None]
+        )
+        synd.update(
+            db.execute(
+                f"SELECT article_id, syndicated_from FROM article_signatures WHERE article_id IN "
+                f"({_placeholders(chunk)})",
+                chunk,
+            ).fetchall()
+        )
+    by_id = cached_facts(db, ids)
+    facts = [by_id[a] for a in ids if a in by_id]
     if not facts:
+        db.execute("DELETE FROM incident_state WHERE incident_id = ?", [incident_id])
         return
-    _settle_readings(db, facts)
-    originals = [f for f in facts if f.id not in copies] or facts
-    core_count: dict[str, int] = defaultdict(int)
-    feats: dict = {"core": [], "parties": [], "accusers": [], "types": [], "figures": []}
+    if changed := _settle_readings(db, facts):
+        # Re-dating dropped their cached facts (see the triggers); read them again.
+        cached_facts(db, [f.id for f in changed])
+    originals = [f for f in facts if f.id not in copies]
+    state: dict = {
+        "n": len(ids),
+        "copies": len(copies),
+        "max_id": max(ids),
+        "core_count": {},
+        "parties": [],
+        "accusers": [],
+        "types": [],
+        "figures": [],
+        "alt_days": sorted({f.alt_date[2].isoformat() for f in facts if f.alt_date}),
+        "originals": len(originals),
+        "first": None,
+        "dated": False,
+        "lo": None,
+        "hi": None,
+        "sources": [],
+        "status": None,
+    }
     for f in facts:
-        for n in f.core:
-            core_count[n] += 1
-        for key in ("parties", "accusers", "types"):
-            for v in getattr(f, key):
-                if v not in feats[key]:
-                    feats[key].append(v)
-        for fig in f.figures:
-            if list(fig) not in feats["figures"]:
-                feats["figures"].append(list(fig))
-    feats["core"] = sorted(core_count, key=lambda n: (-core_count[n], n))
-    feats["alt_days"] = sorted({f.alt_date[2].isoformat() for f in facts if f.alt_date})
-    # The parties most articles are about; a name one article's NLP got wrong stays out.
-    top = max(core_count.values(), default=0)
-    feats["main"] = [n for n in feats["core"] if core_count[n] * 2 >= top]
-    first = min(originals, key=lambda f: f.order_key)
-    days = sorted(f.day for f in facts if f.day) or sorted(
-        d for d in (_day(f.order_key[0]) for f in facts) if d and d != date(9999, 12, 31)
-    )
-    synd = dict(
-        db.execute(
-            f"SELECT article_id, syndicated_from FROM article_signatures WHERE article_id IN "
-            f"({','.join('?' * len(ids))})",
-            ids,
-        ).fetchall()
-    )
-    sources = {_source_key(f.source, synd.get(f.id)) for f in originals}
-    status = None
-    for (st,) in db.execute(
-        f"SELECT status FROM allegations WHERE article_id IN ({','.join('?' * len(ids))})", ids
+        _tally(state, f)
+    # Title and sources come from the independent articles (all of them if none is).
+    for f in originals or facts:
+        _tally_original(state, f, synd.get(f.id))
+    _write_state(db, incident_id, state)
+
+
+def _tally(state: dict, f: ArticleFacts) -> None:
+    """Add one member's facts to an incident's running totals (all but title and sources)."""
+    counts = state["core_count"]
+    for n in f.core:
+        counts[n] = counts.get(n, 0) + 1
+    for key in ("parties", "accusers", "types"):
+        have = state[key]
+        for v in getattr(f, key):
+            if v not in have:
+                have.append(v)
+    figs = {tuple(x) for x in state["figures"]}
+    for fig in sorted(f.figures):
+        if fig not in figs:
+            figs.add(fig)
+            state["figures"].append(list(fig))
+    if f.day:
+        days = [f.day]
+        if not state["dated"]:  # dated members replace the ones dated by fetch time
+            state["dated"], state["lo"], state["hi"] = True, None, None
+    elif not state["dated"]:
+        d = _day(f.order_key[0])
+        days = [d] if d and d != date(9999, 12, 31) else []
+    else:
+        days = []
+    for d in days:
+        iso = d.isoformat()
+        state["lo"] = iso if state["lo"] is None else min(state["lo"], iso)
+        state["hi"] = iso if state["hi"] is None else max(state["hi"], iso)
+    st = f.status
+    if st in STATUS_RANK and (
+        state["status"] is None or STATUS_RANK[st] > STATUS_RANK[state["status"]]
     ):
-        if st in STATUS_RANK and (status is None or STATUS_RANK[st] > STATUS_RANK[status]):
-            status = st
+        state["status"] = st
+
+
+def _tally_original(state: dict, f: ArticleFacts, syndicated: str | None) -> None:
+    key = [f.order_key[0], f.order_key[1], f.title or f"article {f.id}"]
+    if state["first"] is None or tuple(key[:2]) < tuple(state["first"][:2]):
+        state["first"] = key
+    source = _source_key(f.source, syndicated)
+    if source not in state["sources"]:
+        state["sources"].append(source)
+
+
+def _write_state(db, incident_id: int, state: dict) -> None:
+    """Store the running totals and the incident row they determine."""
+    counts = state["core_count"]
+    feats: dict = {
+        "core": sorted(counts, key=lambda n: (-counts[n], n)),
+        "parties": state["parties"],
+        "accusers": state["accusers"],
+        "types": state["types"],
+        "figures": state["figures"],
+        "alt_days": state["alt_days"],
+    }
+    # The parties most articles are about; a name one article's NLP got wrong stays out.
+    top = max(counts.values(), default=0)
+    feats["main"] = [n for n in feats["core"] if counts[n] * 2 >= top]
     names: list[str] = []
     for n in feats["core"]:
         if not any(names_match(n, m) for m in names):
@@ -694,22 +837,90 @@ def refresh(db: sqlite_utils.Database, incident_id: int) -> None:
         "UPDATE incidents SET title = ?, label = ?, status = ?, first_seen = ?, last_seen = ?, "
         "article_count = ?, source_count = ?, features = ?, updated = ? WHERE id = ?",
         [
-            first.title or f"article {first.id}",
+            state["first"][2],
             label,
-            status,
-            days[0].isoformat() if days else None,
-            days[-1].isoformat() if days else None,
-            len(ids),
-            len(sources),
+            state["status"],
+            state["lo"],
+            state["hi"],
+            state["n"],
+            len(state["sources"]),
             json.dumps(feats),
             store.now_iso(),
             incident_id,
         ],
     )
+    db.execute(
+        "INSERT OR REPLACE INTO incident_state (incident_id, state) VALUES (?, ?)",
+        [incident_id, json.dumps(state)],
+    )
+
+
+def _absorb(db, incident_id: int, new_ids: list[int]) -> None:
+    """Update an incident for articles that just joined it, from their facts alone.
+
+    Falls back to the full `refresh` whenever the running totals cannot tell the
+    outcome: no totals stored, members changed since (a merge, a re-analysed or
+    re-dated member, a re-rooted copy), joiners older than members (the totals keep
+    members in id order), or an undecided day/month date on either side (a joiner
+    may settle a member's reading, and settling re-dates).
+    """
+    row = db.execute(
+        "SELECT state FROM incident_state WHERE incident_id = ?", [incident_id]
+    ).fetchone()
+    state = json.loads(row[0]) if row else None
+    new_ids = sorted(new_ids)
+    new = cached_facts(db, new_ids)
+    n, with_facts, n_copies = db.execute(
+        "SELECT COUNT(*), COUNT(f.article_id), COUNT(c.article_id) FROM incident_articles ia "
+        "LEFT JOIN incident_facts f ON f.article_id = ia.article_id "
+        "LEFT JOIN article_copies c ON c.article_id = ia.article_id WHERE ia.incident_id = ?",
+        [incident_id],
+    ).fetchone()
+    copies = {
+        r[0]
+        for r in db.execute(
+            f"SELECT article_id FROM article_copies WHERE article_id IN "
+            f"({_placeholders(new_ids)})",
+            new_ids,
+        )
+    }
+    if (
+        state is None
+        or not new_ids
+        or len(new) != len(new_ids)
+        or new_ids[0] <= state["max_id"]
+        or state["alt_days"]
+        or any(f.alt_date for f in new.values())
+        or state["originals"] == 0
+        or n != state["n"] + len(new_ids)
+        or with_facts != n
+        or n_copies != state["copies"] + len(copies)
+    ):
+        refresh(db, incident_id)
+        return
+    synd = dict(
+        db.execute(
+            f"SELECT article_id, syndicated_from FROM article_signatures WHERE article_id IN "
+            f"({_placeholders(new_ids)})",
+            new_ids,
+        ).fetchall()
+    )
+    for aid in new_ids:
+        f = new[aid]
+        _tally(state, f)
+        if aid in copies:
+            state["copies"] += 1
+        else:
+            state["originals"] += 1
+            _tally_original(state, f, synd.get(aid))
+    state["n"] = n
+    state["max_id"] = new_ids[-1]
+    _write_state(db, incident_id, state)
 
 
 def _merge(db, keep: int, other: int) -> None:
     db.execute("UPDATE incident_articles SET incident_id = ? WHERE incident_id = ?", [keep, other])
+    db.execute("DELETE FROM incident_state WHERE incident_id IN (?, ?)", [keep, other])
     db.execute("UPDATE incidents SET merged_into = ? WHERE merged_into = ?", [keep, other])
     db.execute(
         "UPDATE incidents SET merged_into = ?, article_count = 0, source_count = 0, "

@@ -254,6 +254,63 @@ ALTER TABLE articles ADD COLUMN date_flags TEXT NOT NULL DEFAULT '[]';
 -- Successful fetches in a row that brought nothing new (304 or only known entries).
 ALTER TABLE feeds ADD COLUMN unchanged_runs INTEGER NOT NULL DEFAULT 0;
 """),
+    (6, "incident facts cache", """
+-- tracker.incidents: what grouping needs from each article, computed once (JSON), and
+-- each incident's running totals, so an article joining costs the same in a big incident
+-- as in a small one. The triggers drop an article's facts whenever what they are read
+-- from changes (re-analysis, a re-dated article, a company's kind), so a stale copy is
+-- never used: the next refresh reads the article again.
+CREATE TABLE incident_facts (
+    article_id INTEGER PRIMARY KEY,
+    facts TEXT NOT NULL
+);
+CREATE TABLE incident_state (
+    incident_id INTEGER PRIMARY KEY,
+    state TEXT NOT NULL
+);
+CREATE TRIGGER incident_facts_article_au AFTER UPDATE OF title, source, published, fetched,
+    date_flags, extractor_version ON articles BEGIN
+    DELETE FROM incident_facts WHERE article_id = old.id;
+END;
+CREATE TRIGGER incident_facts_article_ad AFTER DELETE ON articles BEGIN
+    DELETE FROM incident_facts WHERE article_id = old.id;
+END;
+CREATE TRIGGER incident_facts_allegation_ai AFTER INSERT ON allegations BEGIN
+    DELETE FROM incident_facts WHERE article_id = new.article_id;
+END;
+CREATE TRIGGER incident_facts_allegation_ad AFTER DELETE ON allegations BEGIN
+    DELETE FROM incident_facts WHERE article_id = old.article_id;
+END;
+CREATE TRIGGER incident_facts_allegation_au AFTER UPDATE ON allegations BEGIN
+    DELETE FROM incident_facts WHERE article_id IN (old.article_id, new.article_id);
+END;
+CREATE TRIGGER incident_facts_party_ai AFTER INSERT ON allegation_parties BEGIN
+    DELETE FROM incident_facts WHERE article_id =
+        (SELECT article_id FROM allegations WHERE id = new.allegation_id);
+END;
+CREATE TRIGGER incident_facts_party_ad AFTER DELETE ON allegation_parties BEGIN
+    DELETE FROM incident_facts WHERE article_id =
+        (SELECT article_id FROM allegations WHERE id = old.allegation_id);
+END;
+CREATE TRIGGER incident_facts_figure_ai AFTER INSERT ON figures BEGIN
+    DELETE FROM incident_facts WHERE article_id = new.article_id;
+END;
+CREATE TRIGGER incident_facts_figure_ad AFTER DELETE ON figures BEGIN
+    DELETE FROM incident_facts WHERE article_id = old.article_id;
+END;
+CREATE TRIGGER incident_facts_company_ai AFTER INSERT ON article_companies BEGIN
+    DELETE FROM incident_facts WHERE article_id = new.article_id;
+END;
+CREATE TRIGGER incident_facts_company_ad AFTER DELETE ON article_companies BEGIN
+    DELETE FROM incident_facts WHERE article_id = old.article_id;
+END;
+CREATE TRIGGER incident_facts_company_au AFTER UPDATE OF name, kind ON companies BEGIN
+    DELETE FROM incident_facts WHERE article_id IN
+        (SELECT article_id FROM article_companies WHERE company_id = old.id
+         UNION SELECT a.article_id FROM allegation_parties ap
+         JOIN allegations a ON a.id = ap.allegation_id WHERE ap.company_id = old.id);
+END;
+"""),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
