@@ -337,32 +337,38 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
         fetch_pages = (settings.fetch_articles if feed.fetch_articles is None
                        else feed.fetch_articles)
         robots = settings.respect_robots if feed.respect_robots is None else feed.respect_robots
-        page_tasks = []
+        page_tasks: set[asyncio.Task] = set()
         known = 0
-        for entry in entries:
-            canon = entry.canonical_url or (canonical_url(entry.url) if entry.url else None)
-            existing = store.find_article(db, canonical_url=canon, guid=entry.guid)
-            if existing is not None:
-                known += 1
-                if store.link_feed(db, existing, feed_id, entry.guid, entry.url):
-                    summary.articles_linked += 1
-                continue
-            if canon:
-                if canon in pending:
-                    deferred_links.append((canon, feed_id, entry))
-                    continue
-                pending.add(canon)
-            if fetch_pages and entry.url:
-                page_tasks.append(asyncio.create_task(fetch_page(fetcher, feed_id, entry, robots)))
-            else:
-                await queue.put(PageJob(feed_id, entry, None))
-        changed = known < len(entries)
-        store.record_feed_fetch(db, feed_id, result, entries=len(entries),
-                                parse_error=parsed.error, changed=changed,
-                                next_fetch=None if changed else quiet_next(state))
         try:
-            for task in page_tasks:
-                await task
+            for entry in entries:
+                canon = entry.canonical_url or (canonical_url(entry.url) if entry.url else None)
+                existing = store.find_article(db, canonical_url=canon, guid=entry.guid)
+                if existing is not None:
+                    known += 1
+                    if store.link_feed(db, existing, feed_id, entry.guid, entry.url):
+                        summary.articles_linked += 1
+                    continue
+                if canon:
+                    if canon in pending:
+                        deferred_links.append((canon, feed_id, entry))
+                        continue
+                    pending.add(canon)
+                if fetch_pages and entry.url:
+                    # A slot is taken before the task exists, and finished tasks are
+                    # dropped: a feed with 10,000 new entries holds a bounded number
+                    # of tasks and pages, not 10,000.
+                    await in_flight.acquire()
+                    task = asyncio.create_task(fetch_page(fetcher, feed_id, entry, robots))
+                    page_tasks.add(task)
+                    task.add_done_callback(page_tasks.discard)
+                else:
+                    await queue.put(PageJob(feed_id, entry, None))
+            changed = known < len(entries)
+            store.record_feed_fetch(db, feed_id, result, entries=len(entries),
+                                    parse_error=parsed.error, changed=changed,
+                                    next_fetch=None if changed else quiet_next(state))
+            while page_tasks:
+                await asyncio.gather(*page_tasks)
         finally:
             # On Ctrl-C (cancellation) stop the page fetches still in flight and
             # collect them, so none outlives the HTTP client it uses.
@@ -377,10 +383,15 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
         return nxt.isoformat() if nxt else None
 
     async def fetch_page(fetcher: Fetcher, feed_id: int, entry: FeedEntry, robots: bool) -> None:
-        await in_flight.acquire()
+        # The caller took an in_flight slot for this page; the writer releases it.
         try:
-            result = await fetcher.fetch(entry.url, trusted=False, kind="page",
-                                         check_robots=robots)
+            try:
+                result = await fetcher.fetch(entry.url, trusted=False, kind="page",
+                                             check_robots=robots)
+            except Exception as exc:  # a bug in fetching must cost one page, not the run
+                log.warning("fetching %s failed unexpectedly: %r", entry.url, exc)
+                result = FetchResult(url=entry.url, final_url=entry.url,
+                                     error=f"unexpected error: {exc!r}", error_reason="error")
             await queue.put(PageJob(feed_id, entry, result))
         except BaseException:
             in_flight.release()  # never handed to the writer, which would release it
