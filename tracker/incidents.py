@@ -663,8 +663,9 @@ def _assign(db, article_id: int, related: int | None) -> int | None:
     if facts is None or not facts.allegation or not (facts.core or facts.parties):
         return None
     scored = []
-    for row in _rows(
-        db, "SELECT id, first_seen, last_seen, features FROM incidents WHERE merged_into IS NULL"
+    # Only incidents sharing a party's name word or a figure can score (see `_score`).
+    for row in _candidates(
+        db, _party_keys(facts.core + facts.parties) | _figure_keys(facts.figures)
     ):
         feats = json.loads(row["features"] or "{}")
         if not _in_window_any(facts, row["first_seen"], row["last_seen"], feats):
@@ -853,6 +854,65 @@ def _write_state(db, incident_id: int, state: dict) -> None:
         "INSERT OR REPLACE INTO incident_state (incident_id, state) VALUES (?, ?)",
         [incident_id, json.dumps(state)],
     )
+    _index(db, incident_id, feats)
+
+
+def _party_keys(names) -> set[str]:
+    # Two names match only when they share a word outside GENERIC_WORDS (see names_match),
+    # so an incident sharing none of these keys with an article cannot match it.
+    return {"p:" + t for n in names for t in _name_tokens(n) - GENERIC_WORDS}
+
+
+def _figure_keys(figures) -> set[str]:
+    return {f"f:{v}:{u}" for v, u in figures}
+
+
+def _index(db, incident_id: int, feats: dict) -> None:
+    """Record the keys an incident can be found by (incident_keys); never removes one,
+    so a key may be stale (the exact checks drop such incidents) but none is missing."""
+    keys = _party_keys(list(feats.get("core", ())) + list(feats.get("parties", ()))) | (
+        _figure_keys(feats.get("figures", ()))
+    )
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO incident_keys (key, incident_id) VALUES (?, ?)",
+        [(k, incident_id) for k in sorted(keys)],
+    )
+
+
+def _candidates(db, keys: set[str]) -> list[dict]:
+    """Live incidents sharing one of `keys`, in id order (after indexing any incident
+    grouped before incident_keys existed)."""
+    todo = [r[0] for r in db.execute("SELECT incident_id FROM incident_keys WHERE key = '?'")]
+    for inc in todo:
+        row = db.execute("SELECT features FROM incidents WHERE id = ?", [inc]).fetchone()
+        _index(db, inc, json.loads((row[0] if row else None) or "{}"))
+        db.execute("DELETE FROM incident_keys WHERE key = '?' AND incident_id = ?", [inc])
+    if not keys:
+        return []
+    found: set[int] = set()
+    ordered = sorted(keys)
+    for i in range(0, len(ordered), 500):  # SQLite's limit on bound parameters
+        chunk = ordered[i : i + 500]
+        found.update(
+            r[0]
+            for r in db.execute(
+                f"SELECT incident_id FROM incident_keys WHERE key IN ({_placeholders(chunk)})",
+                chunk,
+            )
+        )
+    ids = sorted(found)
+    out: list[dict] = []
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        out.extend(
+            _rows(
+                db,
+                f"SELECT id, first_seen, last_seen, features FROM incidents "
+                f"WHERE id IN ({_placeholders(chunk)}) AND merged_into IS NULL ORDER BY id",
+                chunk,
+            )
+        )
+    return out
 
 
 def _absorb(db, incident_id: int, new_ids: list[int]) -> None:
@@ -921,6 +981,7 @@ def _absorb(db, incident_id: int, new_ids: list[int]) -> None:
 def _merge(db, keep: int, other: int) -> None:
     db.execute("UPDATE incident_articles SET incident_id = ? WHERE incident_id = ?", [keep, other])
     db.execute("DELETE FROM incident_state WHERE incident_id IN (?, ?)", [keep, other])
+    db.execute("DELETE FROM incident_keys WHERE incident_id = ?", [other])
     db.execute("UPDATE incidents SET merged_into = ? WHERE merged_into = ?", [keep, other])
     db.execute(
         "UPDATE incidents SET merged_into = ?, article_count = 0, source_count = 0, "
@@ -971,11 +1032,9 @@ def _date_choice(db, row: dict) -> None:
     # day/month puzzle ("02/11/2026"); see tracker.dates rule c.
     context = [
         d
-        for first, last, features in db.execute(
-            "SELECT first_seen, last_seen, features FROM incidents WHERE merged_into IS NULL"
-        )
-        if names and _overlap(names, json.loads(features or "{}").get("core", []))
-        for d in (first, last)
+        for row in (_candidates(db, _party_keys(names)) if names else [])
+        if _overlap(names, json.loads(row["features"] or "{}").get("core", []))
+        for d in (row["first_seen"], row["last_seen"])
         if d
     ]
     chosen = dates.choose_published(

@@ -311,6 +311,19 @@ CREATE TRIGGER incident_facts_company_au AFTER UPDATE OF name, kind ON companies
          JOIN allegations a ON a.id = ap.allegation_id WHERE ap.company_id = old.id);
 END;
 """),
+    (7, "incident lookup keys", """
+-- tracker.incidents: what an incident can be matched by (a word of a party's name, a
+-- figure), so an article is compared with the incidents that share one instead of all.
+CREATE TABLE incident_keys (
+    key TEXT NOT NULL,                         -- "p:" name word, "f:" value:unit, "?" to do
+    incident_id INTEGER NOT NULL,
+    PRIMARY KEY (key, incident_id)
+) WITHOUT ROWID;
+CREATE INDEX idx_incident_keys_incident ON incident_keys(incident_id);
+-- Incidents grouped before this version get their keys the next time one is looked up.
+INSERT INTO incident_keys (key, incident_id) SELECT '?', id FROM incidents
+    WHERE merged_into IS NULL;
+"""),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
