@@ -939,8 +939,7 @@ def _absorb(db, incident_id: int, new_ids: list[int]) -> None:
     copies = {
         r[0]
         for r in db.execute(
-            f"SELECT article_id FROM article_copies WHERE article_id IN "
-            f"({_placeholders(new_ids)})",
+            f"SELECT article_id FROM article_copies WHERE article_id IN ({_placeholders(new_ids)})",
             new_ids,
         )
     }
