@@ -107,7 +107,12 @@ class Analyzer:
             self._analyzer = NlpAnalyzer(gazetteer_paths=self.settings.gazetteer,
                                          taxonomy_paths=self.settings.taxonomy)
         items = [(articles[i].text or "", articles[i].title) for i in todo]
-        for i, result in zip(todo, safe_analyze(self._analyzer, items), strict=True):
+        # Strings spaCy interns for these texts are freed when the zone closes, so a
+        # long run's memory does not grow with every new word it meets. The analyses
+        # are plain Python records and hold nothing from the zone.
+        with self._analyzer.nlp.memory_zone():
+            results = safe_analyze(self._analyzer, items)
+        for i, result in zip(todo, results, strict=True):
             out[i] = result
         return out
 
