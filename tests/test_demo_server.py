@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup
 
 from tracker.demo import DemoServer, demo_feeds_yaml
 from tracker.demo.server import FAILING_FEED
+from tracker.evaluate import COUNT_UNITS
 from tracker.records import Settings
 
 DEMO = resources.files("tracker.demo")
@@ -41,30 +42,6 @@ TYPES = {
 STATUSES = {"alleged", "investigating", "charged", "settled", "fined", "ruled", "dismissed"}
 RESPONSES = {"denied", "disputed", "no_comment", "admitted", "settled", "investigating"}
 QUALIFIERS = {"over", "under", "about", "at_least", "up_to", "exactly", None}
-COUNT_UNITS = {
-    "accounts",
-    "users",
-    "customers",
-    "people",
-    "records",
-    "employees",
-    "exchanges",
-    "queries",
-    "requests",
-    "prompts",
-    "devices",
-    "files",
-    "documents",
-    "emails",
-    "messages",
-    "chips",
-    "books",
-    "works",
-    "patients",
-    "subscribers",
-    "transactions",
-    "websites",
-}
 GOLD_KEYS = {
     "id",
     "url",
