@@ -293,3 +293,12 @@ def test_quiet_feed_is_polled_less_often_when_asked(site, tmp_path, db_path):
     # without the setting every feed is polled on every run
     default = load_config(write_feeds(tmp_path, site))
     assert default.settings.quiet_feed_max_hours == 0
+
+
+def test_import_of_a_file_that_is_not_jsonl_is_one_error(tmp_path, db_path):
+    junk = tmp_path / "dump.bin"
+    junk.write_bytes(b"\x00\x01SQLite format 3\n" * 50)
+    result = CliRunner().invoke(main, ["import", str(junk), "--db", str(db_path), "--no-nlp"])
+    assert result.exit_code == 2
+    assert "does not look like a JSON Lines file" in result.stderr
+    assert result.stderr.count("\n") <= 6  # a few skipped lines at most, then the error

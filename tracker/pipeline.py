@@ -22,7 +22,7 @@ from pathlib import Path
 import sqlite_utils
 
 from tracker import store
-from tracker.errors import LockedError
+from tracker.errors import LockedError, UsageError
 from tracker.records import (
     Config,
     ExtractedArticle,
@@ -544,5 +544,12 @@ def read_import_source(path: str) -> Iterator[tuple[str, dict | None, str | None
             except OSError as exc:
                 yield f.name, None, str(exc)
         return
+    good = bad = 0
     for n, rec, error in iter_jsonl(str(p)):
+        good, bad = good + (error is None), bad + (error is not None)
+        if bad >= 5 and not good:
+            # Five bad lines and not one good: a wrong file, not a file with bad lines.
+            raise UsageError(f"{path} does not look like a JSON Lines file ({error}); give a "
+                             "JSONL file with one article object per line, or a folder of "
+                             ".html files")
         yield f"{p.name}:{n}", rec, error
