@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> dict:
     )
     ap.add_argument("--concurrency", type=int, default=16, help="settings.concurrency")
     ap.add_argument(
+        "--nlp-workers", type=int, default=1,
+        help="settings.nlp_workers (processes for extraction and NLP during the run)",
+    )
+    ap.add_argument(
         "--profile", action="store_true", help="cProfile the first run; print the top 25"
     )
     args = ap.parse_args(argv)
@@ -64,6 +68,7 @@ def _bench(args, urls: list[str], control) -> dict:
         "min_host_delay": 0,
         "per_host": args.per_host,
         "concurrency": args.concurrency,
+        "nlp_workers": args.nlp_workers,
         "max_articles_per_feed": max(100, per_feed),
     }
     tmp = Path(tempfile.mkdtemp(prefix="tracker-e2e-"))

@@ -66,6 +66,8 @@ DEFAULT_ARGS: dict[str, list[str]] = {
 # threads fight the NLP workers (and each other) for the cores.
 VARIANTS: dict[str, list[tuple[str, list[str]]]] = {
     "nlp_throughput": [("blas1", ["--blas-threads", "1"])],
+    # settings.nlp_workers: 2 (extraction and NLP in two worker processes)
+    "end_to_end": [("workers2", ["--nlp-workers", "2"])],
 }
 QUICK_ARGS: dict[str, list[str]] = {
     "nlp_throughput": ["--articles", "12", "--rounds", "1"],

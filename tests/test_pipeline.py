@@ -302,3 +302,22 @@ def test_import_of_a_file_that_is_not_jsonl_is_one_error(tmp_path, db_path):
     assert result.exit_code == 2
     assert "does not look like a JSON Lines file" in result.stderr
     assert result.stderr.count("\n") <= 6  # a few skipped lines at most, then the error
+
+
+def test_nlp_worker_processes_store_the_same_results(site, tmp_path):
+    feeds = Path(write_feeds(tmp_path, site))
+    one, two = tmp_path / "one.db", tmp_path / "two.db"
+    pipeline.run(load_config(feeds), str(one))
+    feeds.write_text(feeds.read_text().replace("settings:\n", "settings:\n  nlp_workers: 2\n"))
+    config = load_config(feeds)
+    assert config.settings.nlp_workers == 2
+    summary = pipeline.run(config, str(two))
+    assert summary.articles_new == 3 and summary.feeds_failed == 1
+
+    def found(path):
+        with sqlite3.connect(path) as conn:
+            return sorted(conn.execute(
+                "SELECT a.canonical_url, al.type, al.status, al.accuser_name FROM allegations al "
+                "JOIN articles a ON a.id = al.article_id").fetchall())
+
+    assert found(two) == found(one) and found(one)

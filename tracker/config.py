@@ -29,7 +29,7 @@ _SETTINGS_HINTS = typing.get_type_hints(Settings)
 _FEED_HINTS = typing.get_type_hints(FeedConfig)
 # Settings that must be strictly positive (a zero timeout or concurrency would hang or fail).
 _POSITIVE = {"connect_timeout", "read_timeout", "total_timeout", "max_bytes", "max_redirects",
-             "concurrency", "per_host", "max_articles_per_feed", "max_articles"}
+             "concurrency", "per_host", "max_articles_per_feed", "max_articles", "nlp_workers"}
 _NON_NEGATIVE = {"min_host_delay", "max_redirects", "quiet_feed_max_hours"}
 _PATH_SETTINGS = {"database", "gazetteer", "taxonomy"}
 

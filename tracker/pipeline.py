@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import logging
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -215,16 +216,40 @@ def prepare_page(job: PageJob, summary: RunSummary) -> tuple[ExtractedArticle | 
     return article, fetch_error
 
 
-def process_pages(db: sqlite_utils.Database, analyzer: Analyzer, jobs: list[PageJob],
-                  summary: RunSummary) -> None:
-    """Extract, analyse (as one nlp.pipe batch) and store articles, each in its own
-    transaction; failures are recorded, never raised."""
+@dataclass
+class AnalyzedBatch:
+    """Phase one of a batch (extraction and NLP), ready to be stored by the writer.
+
+    Plain data, so a worker process can hand it back to the writer through a pipe.
+    """
+
+    # per job: (article, page error, analysis or the exception it raised), or None
+    items: list[tuple[ExtractedArticle, str | None, object] | None]
+    pages_failed: int
+    errors: list[dict]
+
+
+def analyze_pages(analyzer: Analyzer, jobs: list[PageJob]) -> AnalyzedBatch:
+    """Extract and analyse (as one nlp.pipe batch) the articles of `jobs`, in order."""
+    summary = RunSummary(started=datetime.now(UTC))
+    prepared = [prepare_page(job, summary) for job in jobs]
+    analyses = iter(analyzer.analyze_batch([a for a, _ in prepared if a is not None]))
+    items = [(article, err, next(analyses)) if article is not None else None
+             for article, err in prepared]
+    return AnalyzedBatch(items, summary.pages_failed, summary.errors)
+
+
+def store_pages(db: sqlite_utils.Database, jobs: list[PageJob], batch: AnalyzedBatch,
+                summary: RunSummary) -> None:
+    """Store analysed articles, each in its own transaction; failures are recorded."""
     from tracker.urls import canonical_url
 
-    prepared = [(job, *prepare_page(job, summary)) for job in jobs]
-    prepared = [(job, article, err) for job, article, err in prepared if article is not None]
-    analyses = analyzer.analyze_batch([article for _, article, _ in prepared])
-    for (job, article, fetch_error), analysis in zip(prepared, analyses, strict=True):
+    summary.pages_failed += batch.pages_failed
+    summary.errors.extend(batch.errors)
+    for job, item in zip(jobs, batch.items, strict=True):
+        if item is None:
+            continue
+        article, fetch_error, analysis = item
         entry = job.entry
         if isinstance(analysis, Exception):
             # A model error is recorded and the text still stored, so nothing is lost.
@@ -241,6 +266,29 @@ def process_pages(db: sqlite_utils.Database, analyzer: Analyzer, jobs: list[Page
                 summary.companies_seen += len(analysis.companies)
         else:
             summary.articles_linked += 1
+
+
+def process_pages(db: sqlite_utils.Database, analyzer: Analyzer, jobs: list[PageJob],
+                  summary: RunSummary) -> None:
+    """Extract, analyse and store articles in this thread; failures are recorded, never raised."""
+    store_pages(db, jobs, analyze_pages(analyzer, jobs), summary)
+
+
+# Worker processes (settings.nlp_workers > 1): each loads the model once and does
+# the extraction and NLP of whole batches while the parent fetches and stores.
+_pool_analyzer: Analyzer | None = None
+
+
+def _init_pool_worker(settings: Settings) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    global _pool_analyzer
+    _pool_analyzer = Analyzer(settings)
+
+
+def _analyze_in_worker(jobs: list[PageJob]) -> AnalyzedBatch:
+    return analyze_pages(_pool_analyzer, jobs)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -278,12 +326,55 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
     pending: set[str] = set()
     deferred_links: list[tuple[str, int, FeedEntry]] = []
 
+    # With nlp_workers > 1, worker processes extract and analyse batches while this
+    # process fetches and the writer thread stores: both cores work.
+    workers = settings.nlp_workers if analyzer.enabled else 1
+    pool = None
+    if workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_pool_worker, initargs=(settings,))
+    analyzing: deque[tuple[list[PageJob], asyncio.Future]] = deque()
+
+    async def finish(batch: list[PageJob], future: asyncio.Future | None) -> None:
+        """Store a batch (analysing it here first when there is no worker pool)."""
+        try:
+            analyzed = None
+            if future is not None:
+                try:
+                    analyzed = await future
+                except Exception as exc:  # a worker died: do this batch here instead
+                    log.warning("NLP worker failed (%r); analysing the batch in-process", exc)
+            if analyzed is None:
+                await loop.run_in_executor(None, process_pages, writer, analyzer, batch,
+                                           summary)
+            else:
+                await loop.run_in_executor(None, store_pages, writer, batch, analyzed, summary)
+        finally:
+            for item in batch:
+                if item.result is not None:
+                    in_flight.release()
+        if progress:
+            for item in batch:
+                progress("article", {"url": item.entry.url})
+
     async def consumer() -> None:
         done = False
-        while not done:
+        while True:
+            # Store finished work before waiting for more, so pages never sit analysed
+            # while the fetchers wait for their slots.
+            if analyzing and (done or queue.empty() or len(analyzing) >= workers):
+                batch, future = analyzing.popleft()
+                await finish(batch, future)
+                continue
+            if done:
+                return
             job = await queue.get()
             if job is None:
-                return
+                done = True
+                continue
             # Whatever else is already waiting joins the batch: nlp.pipe over
             # several articles is faster than one at a time.
             batch = [job]
@@ -293,15 +384,10 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
                     done = True
                     break
                 batch.append(nxt)
-            try:
-                await loop.run_in_executor(None, process_pages, writer, analyzer, batch, summary)
-            finally:
-                for item in batch:
-                    if item.result is not None:
-                        in_flight.release()
-            if progress:
-                for item in batch:
-                    progress("article", {"url": item.entry.url})
+            if pool is None:
+                await finish(batch, None)
+            else:
+                analyzing.append((batch, loop.run_in_executor(pool, _analyze_in_worker, batch)))
 
     async def do_feed(fetcher: Fetcher, feed: FeedConfig) -> None:
         feed_id = store.upsert_feed(db, feed)
@@ -419,7 +505,11 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
             await asyncio.gather(*(do_feed(fetcher, f) for f in feeds))
     finally:
         await queue.put(None)
-        await consumer_task
+        try:
+            await consumer_task
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
     # Articles a killed run stored without their incident step.
     from tracker import incidents
 

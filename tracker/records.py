@@ -28,6 +28,9 @@ class Settings:
     min_host_delay: float = 0.5  # seconds between request starts to one host
     fetch_articles: bool = True  # fetch article pages (else use feed content only)
     max_articles_per_feed: int = 50
+    # Processes for extraction and NLP during a run; 1 does them in the writer thread.
+    # 2 on a 2-core machine lets fetching and storing overlap the NLP.
+    nlp_workers: int = 1
     respect_robots: bool = True
     # Poll less often a feed that brought nothing new 3 runs in a row: 30 min,
     # doubling, at most this many hours. 0 polls every feed on every run.
