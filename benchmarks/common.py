@@ -536,9 +536,7 @@ class NewsSite:
         self.min_latency, self.max_latency = min_latency, max_latency
         self.requests = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 256
+        self._server = _BacklogServer(("127.0.0.1", 0), self._handler_class())
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._feeds = self._feed_bodies()
         self._paths = {generate_article(i, seed).path: i for i in range(articles)}
@@ -611,6 +609,13 @@ class NewsSite:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class _BacklogServer(ThreadingHTTPServer):
+    # The listen backlog is fixed when the socket starts listening (in __init__): with
+    # the default of 5, a burst of connections waits for a TCP retry, about a second.
+    request_queue_size = 256
+    daemon_threads = True
 
 
 def serve_in_process(articles: int, feeds: int, **kw):

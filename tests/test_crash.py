@@ -147,3 +147,40 @@ def test_second_run_exits_at_once_while_one_runs(slow_site, tmp_path):
         if first.poll() is None:
             first.kill()
     _check_complete(db)
+
+
+def test_sigkill_with_nlp_workers_leaves_no_orphans(slow_site, tmp_path):
+    feeds = tmp_path / "workers.yaml"
+    feeds.write_text(slow_site.read_text().replace("settings:\n", "settings:\n  nlp_workers: 2\n"))
+    db = tmp_path / "workers.db"
+    env = {**os.environ, "TRACKER_NO_PROGRESS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "tracker", "run", "--feeds", str(feeds),
+                             "--db", str(db)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env)
+    try:
+        _wait_for(db, 2, proc, limit=90)
+        children = [int(p) for p in subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()]
+        assert children, "no worker processes were started"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 10
+    alive = children
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [pid for pid in alive if _running(pid)]
+    assert not alive, f"worker processes outlived the killed run: {alive}"
+    rerun = _start(slow_site, db)
+    rerun.communicate(timeout=120)
+    _check_complete(db)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False

@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -281,8 +282,19 @@ _pool_analyzer: Analyzer | None = None
 
 def _init_pool_worker(settings: Settings) -> None:
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        # A run killed with SIGKILL cannot stop its workers; they notice that they
+        # were orphaned (re-parented) and leave instead of lingering.
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
     global _pool_analyzer
     _pool_analyzer = Analyzer(settings)
 
