@@ -1249,10 +1249,7 @@ def _stances(db, incident_id: int) -> tuple[list[_Stance], list[str]]:
         seen_here: set[str] = set()
         for names in accused[aid].values():
             for n in names:
-                key = next((c for c in canon if names_match(c, n)), None)
-                if key is None:
-                    canon.append(n)
-                    key = n
+                key = _spelling(canon, n)
                 if key not in seen_here:
                     seen_here.add(key)
                     counts[key] += 1
@@ -1279,6 +1276,15 @@ def _stances(db, incident_id: int) -> tuple[list[_Stance], list[str]]:
     return stances, principal
 
 
+def _spelling(canon: list[str], name: str) -> str:
+    """The spelling already in `canon` for the party `name` names; a new party is added."""
+    for known in canon:
+        if names_match(known, name):
+            return known
+    canon.append(name)
+    return name
+
+
 def contested_parties(db: sqlite_utils.Database, incident_id: int) -> list[dict]:
     """Different sets of accused named by independent sources, each set with its sources.
 
@@ -1297,10 +1303,7 @@ def contested_parties(db: sqlite_utils.Database, incident_id: int) -> list[dict]
         names: list[str] = []
         for accused in st.on_topic.values():
             for n in accused:
-                key = next((c for c in canon if names_match(c, n)), None)
-                if key is None:
-                    canon.append(n)
-                    key = n
+                key = _spelling(canon, n)
                 if key not in names:
                     names.append(key)
         if not names:

@@ -427,6 +427,14 @@ class SearchResult:
                            for k, items in self.facets.items()}}
 
 
+def _check_page(limit, offset) -> None:
+    """A page of results: 0 <= limit <= MAX_LIMIT and offset >= 0, else QueryError."""
+    if not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 0 and {MAX_LIMIT}, not {limit!r}")
+    if not isinstance(offset, int) or offset < 0:
+        raise QueryError(f"offset must be 0 or more, not {offset!r}")
+
+
 def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "relevance",
            limit: int = 20, offset: int = 0, facets: bool = True,
            collapse_copies: bool = False) -> SearchResult:
@@ -440,10 +448,7 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     """
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
-    if not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
-        raise QueryError(f"limit must be between 0 and {MAX_LIMIT}, not {limit!r}")
-    if not isinstance(offset, int) or offset < 0:
-        raise QueryError(f"offset must be 0 or more, not {offset!r}")
+    _check_page(limit, offset)
     has_text = bool(filters.query and filters.query.strip())
     match = fts_query(filters.query) if has_text else None
     company_on = "a.id"
@@ -806,10 +811,7 @@ def incident_list(db: sqlite_utils.Database, *, company: str | None = None,
 
     if sort not in INCIDENT_SORTS:
         raise QueryError(f"unknown incident sort {sort!r}: use one of {', '.join(INCIDENT_SORTS)}")
-    if not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
-        raise QueryError(f"limit must be between 0 and {MAX_LIMIT}, not {limit!r}")
-    if not isinstance(offset, int) or offset < 0:
-        raise QueryError(f"offset must be 0 or more, not {offset!r}")
+    _check_page(limit, offset)
     bound = _parse_date(since, end=False, name="since") if since else None
     found = incidents.list_incidents(db, company=company, since=bound, limit=10**9)
     key = {"last_seen": "last_seen", "first_seen": "first_seen", "sources": "source_count",
