@@ -100,3 +100,50 @@ def test_user_gazetteer_extends_and_validates(tmp_path):
 def test_empty_text(analyzer):
     a = analyzer.analyze("   ")
     assert a.entities == () and a.allegations == () and a.figures == ()
+
+
+def _ner_reads(analyzer, text):
+    """The docs the statistical NER is given for one article, and the article's doc."""
+    doc = next(analyzer.nlp.pipe([text], disable=["ner"]))
+    given = []
+    real = analyzer.ner
+
+    class Spy:
+        def pipe(self, docs, batch_size=256):
+            docs = list(docs)
+            given.extend(docs)
+            return real.pipe(docs, batch_size=batch_size)
+
+    analyzer.ner = Spy()
+    try:
+        analyzer.recognise([(doc, text, list(doc.sents), analyzer.companies.gazetteer_spans(doc))])
+    finally:
+        analyzer.ner = real
+    return given, doc
+
+
+def test_ner_reads_windows_around_unknown_names_and_finds_what_a_full_reading_finds(analyzer):
+    text = (
+        "The regulator said on Tuesday that it had opened a formal investigation into the "
+        "way the company handled the personal data of millions of its customers last year. "
+        "Officials added that the review would take several months to complete and that "
+        "fines could follow. Separately, Harbin Quillsoft Ltd was accused of copying the "
+        "code by a former engineer, according to a complaint filed in a federal court in "
+        "the state, which said the damage ran to hundreds of millions of dollars."
+    )
+    given, doc = _ner_reads(analyzer, text)
+    read = sum(len(d) for d in given)
+    # one window around the one unknown name, not the whole text
+    assert 0 < read < len(doc) // 2
+    full = next(analyzer.nlp.pipe([text]))
+    windowed = {(e.start_char, e.end_char, e.label_) for e in doc.ents}
+    real_ents = {(e.start_char, e.end_char, e.label_) for e in full.ents}
+    quill = [e for e in real_ents if "Quillsoft" in text[e[0] : e[1]]]
+    assert quill and set(quill) <= windowed
+
+
+def test_ner_skips_text_whose_names_the_gazetteer_covers(analyzer):
+    given, _ = _ner_reads(
+        analyzer, "Anthropic accused Alibaba of distilling its models. Alibaba did not reply."
+    )
+    assert given == []

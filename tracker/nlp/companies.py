@@ -102,6 +102,19 @@ DATE_WORDS = {
     "oct.",
     "nov.",
     "dec.",
+    # datelines write the short forms without a dot too ("Feb 24, 2026")
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sept",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
 }
 STOP_POS = {"VERB", "ADV", "ADP", "PRON", "SCONJ", "AUX", "CCONJ"}
 

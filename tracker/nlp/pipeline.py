@@ -22,7 +22,7 @@ EXTRACTOR_VERSION = "nlp-0.1"
 MAX_TYPES = 3
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 PROPER_TAGS = {"NNP", "NNPS"}
-NER_CONTEXT = 6
+NER_WINDOW = 6
 # A legal step told without its actor: a document or an unnamed authority does the accusing.
 FURTHER_STEP_RE = re.compile(
     r"\b(?:separate|second|another|related|new|further|additional)\s+(?:[\w-]+\s+){0,2}?"
@@ -120,72 +120,83 @@ class Analyzer:
         self.recognise(
             [(doc, text, sents, gaz) for doc, text, sents, gaz in prepared if sents is not None]
         )
-        for doc, text, sents, gaz in prepared:
-            yield self._empty(doc) if sents is None else self._analyze_doc(doc, text, sents, gaz)
+        # every article's candidate sentences go through the parser together: one batch of
+        # short docs costs far less than a parser call per article
+        contexts = [
+            None if sents is None else self._context(doc, text, sents, gaz)
+            for doc, text, sents, gaz in prepared
+        ]
+        self.parse_sentences([c for c in contexts if c is not None])
+        for (doc, _, _, _), ctx in zip(prepared, contexts, strict=True):
+            yield self._empty(doc) if ctx is None else self._finish(ctx)
 
     def recognise(self, prepared: list) -> None:
-        """Named entities from the statistical NER, run only over the sentences that could name
+        """Named entities from the statistical NER, run only around the words that could name
         something the gazetteer does not already cover.
 
-        A sentence whose capitalised words all lie inside gazetteer names (or that has none
-        after a lower-case-in-the-lexicon opening word like "The") has nothing left for the
-        model to find; NER costs about half of the pipeline, so the batch's remaining
-        sentences go through it as short docs built from arrays (see parse_sentences).
+        Those words are the capitalised ones outside gazetteer names (an opening word only
+        where the article writes it capitalised inside a sentence too). The model decides a
+        word's label from a few words either side, so it reads a window of NER_WINDOW words
+        around each candidate (windows that meet are joined) and what it finds is kept where
+        it takes in a candidate. NER costs about half of the plain pipeline and most words
+        of a news sentence are far from any name, so the batch's windows go through it as
+        short docs built from arrays (see parse_sentences).
         """
         jobs = []
         for doc, _, sents, gaz in prepared:
             covered = {i for sp in gaz for i in range(sp.start, sp.end)}
             names: set[str] = set()  # capitalised words the article writes inside a sentence
-            openers: list[str | None] = []
+            found = []
             for sent in sents:
-                openers.append(self._names_in(sent, covered, names))
-            for sent, opener in zip(sents, openers, strict=True):
+                at: list[int] = []
+                found.append((self._names_in(sent, covered, names, at), at))
+            windows: list[list[int]] = []  # [start, end, candidates...]
+            n = len(doc)
+            for opener, at in found:
                 if opener is None or opener and opener not in names:
                     continue
-                if jobs and jobs[-1][0] is doc and jobs[-1][3] >= sent.start - NER_CONTEXT:
-                    jobs[-1] = (
-                        doc,
-                        jobs[-1][1],
-                        jobs[-1][2],
-                        sent.end,
-                    )  # a run of sentences keeps its context
-                else:
-                    # the model reads a few words either side of each token: the words before
-                    # the sentence go with it, and what it finds there is dropped
-                    jobs.append((doc, max(0, sent.start - NER_CONTEXT), sent.start, sent.end))
+                for i in at:
+                    a, b = max(0, i - NER_WINDOW), min(n, i + NER_WINDOW + 1)
+                    if windows and windows[-1][1] >= a:
+                        windows[-1][1] = max(windows[-1][1], b)
+                        windows[-1].append(i)
+                    else:
+                        windows.append([a, b, i])
+            jobs.extend((doc, w[0], w[1], set(w[2:])) for w in windows)
         if not jobs:
             return
-        sent_docs = []
-        for doc, a, _, b in jobs:
+        window_docs = []
+        for doc, a, b, _ in jobs:
             toks = doc[a:b]
-            sent_docs.append(
+            window_docs.append(
                 Doc(
                     doc.vocab,
                     words=[t.text for t in toks],
                     spaces=[bool(t.whitespace_) for t in toks],
                 )
             )
-        found: dict[int, list] = {}
-        for (doc, a, keep, _), parsed in zip(
-            jobs, self.ner.pipe(sent_docs, batch_size=256), strict=True
+        found_spans: dict[int, list] = {}
+        for (doc, a, _, cands), parsed in zip(
+            jobs, self.ner.pipe(window_docs, batch_size=256), strict=True
         ):
-            spans = found.setdefault(id(doc), [])
+            spans = found_spans.setdefault(id(doc), [])
             spans.extend(
                 Span(doc, a + e.start, a + e.end, label=e.label)
                 for e in parsed.ents
-                if a + e.start >= keep
+                if any(a + k in cands for k in range(e.start, e.end))
             )
         for doc, _, _, _ in prepared:
-            if id(doc) in found:
-                doc.set_ents(found[id(doc)], default="outside")
+            if id(doc) in found_spans:
+                doc.set_ents(found_spans[id(doc)], default="outside")
 
     @staticmethod
-    def _names_in(sent, covered: set[int], names: set[str]) -> str | None:
+    def _names_in(sent, covered: set[int], names: set[str], at: list[int]) -> str | None:
         """Whether a sentence can name something the gazetteer does not cover: "" when it has a
         capitalised word after its opening word (or a proper noun anywhere) outside the
         gazetteer's names, the opening word when that is the only candidate (it counts where
         the article writes it capitalised elsewhere too), else None. Adds the capitalised
-        words inside the sentence to `names`. Weekdays and months name nobody."""
+        words inside the sentence to `names` and every candidate's index to `at`. Weekdays
+        and months name nobody."""
         opener = None
         found = False
         opening = True
@@ -195,6 +206,7 @@ class Analyzer:
             first, opening = opening, False
             if not t.text[:1].isupper() or t.i in covered or t.lower_ in DATE_WORDS:
                 continue
+            at.append(t.i)
             if not first:
                 names.add(t.text)
                 found = True
@@ -202,6 +214,8 @@ class Analyzer:
                 found = True
             elif not t.is_stop:
                 opener = t.text
+            else:
+                at.pop()
         return "" if found else opener
 
     # -- the steps ---------------------------------------------------------------------
@@ -209,9 +223,18 @@ class Analyzer:
     def _analyze_doc(
         self, doc, text: str | None = None, sents: list | None = None, gaz=None
     ) -> Analysis:
+        ctx = self._context(doc, text, sents, gaz)
+        self.parse_sentences([ctx])
+        return self._finish(ctx)
+
+    def _context(self, doc, text: str | None, sents: list | None, gaz) -> ArticleContext:
+        """The article's parties and the sentence slots the accusation rules read."""
         parties, mentions = self.companies(doc, gaz, text)
-        ctx = self.allegations.build_context(doc, parties, mentions, sents, text)
-        self.parse_sentences(ctx)
+        return self.allegations.build_context(doc, parties, mentions, sents, text)
+
+    def _finish(self, ctx: ArticleContext) -> Analysis:
+        """Claims, allegations, figures and responses of a parsed article context."""
+        doc = ctx.doc
         claims = [
             c for si in range(len(ctx.sents)) if (c := self.allegations.sentence_claim(ctx, si))
         ]
@@ -220,17 +243,16 @@ class Analyzer:
         figures = self._figures(doc, ctx, raw_figs, allegations)
         accused = list(dict.fromkeys(a for al in allegations for a in al.accused))
         responses = find_responses(ctx, self.taxonomy, accused)
-        entities = self._entities(parties)
         return Analysis(
             text=ctx.text,
-            entities=tuple(entities),
+            entities=tuple(self._entities(ctx.parties)),
             allegations=tuple(allegations),
             figures=tuple(figures),
             responses=tuple(responses),
             extractor_version=EXTRACTOR_VERSION,
         )
 
-    def parse_sentences(self, ctx: ArticleContext) -> None:
+    def parse_sentences(self, contexts: list[ArticleContext]) -> None:
         """Dependency-parse the sentences that can carry an accusation, each as its own doc.
 
         The parser reads the token vectors the whole-text pass already computed (a sentence
@@ -239,26 +261,31 @@ class Analyzer:
         """
         if self.parser is None:
             return
-        chosen = [si for si in range(len(ctx.sents)) if self.allegations.is_candidate(ctx, si)]
-        if not chosen:
-            return
-        # Span.as_doc copies the whole doc's arrays on every call (quadratic on long texts),
-        # so the sentence docs are built from arrays taken once
-        doc = ctx.doc
-        arr = doc.to_array([TAG, POS])
-        tensor = doc.tensor if doc.tensor is not None and len(doc.tensor) == len(doc) else None
+        jobs = []
         docs = []
-        for si in chosen:
-            a, b = ctx.sents[si].start, ctx.sents[si].end
-            toks = doc[a:b]
-            d = Doc(
-                doc.vocab, words=[t.text for t in toks], spaces=[bool(t.whitespace_) for t in toks]
-            )
-            d.from_array([TAG, POS], arr[a:b])
-            if tensor is not None:
-                d.tensor = tensor[a:b]
-            docs.append(d)
-        for si, parsed in zip(chosen, self.parser.pipe(docs), strict=True):
+        for ctx in contexts:
+            chosen = [si for si in range(len(ctx.sents)) if self.allegations.is_candidate(ctx, si)]
+            if not chosen:
+                continue
+            # Span.as_doc copies the whole doc's arrays on every call (quadratic on long
+            # texts), so the sentence docs are built from arrays taken once
+            doc = ctx.doc
+            arr = doc.to_array([TAG, POS])
+            tensor = doc.tensor if doc.tensor is not None and len(doc.tensor) == len(doc) else None
+            for si in chosen:
+                a, b = ctx.sents[si].start, ctx.sents[si].end
+                toks = doc[a:b]
+                d = Doc(
+                    doc.vocab,
+                    words=[t.text for t in toks],
+                    spaces=[bool(t.whitespace_) for t in toks],
+                )
+                d.from_array([TAG, POS], arr[a:b])
+                if tensor is not None:
+                    d.tensor = tensor[a:b]
+                docs.append(d)
+                jobs.append((ctx, si))
+        for (ctx, si), parsed in zip(jobs, self.parser.pipe(docs, batch_size=256), strict=True):
             ctx.parses[si] = parsed
 
     def _entities(self, parties: dict[str, Party]) -> list[Entity]:
