@@ -330,3 +330,28 @@ def test_readme_documents_the_format() -> None:
         assert word in readme, f"README.md does not mention {word!r}"
     for sector in sorted(SECTORS):
         assert sector in readme, f"README.md does not list sector {sector!r}"
+
+
+def test_places_file_is_valid_and_names_no_known_organisation():
+    from tracker.nlp.resources import load_gazetteer, load_places
+
+    places = load_places()
+    assert set(places) == {"GPE", "NORP"} and all(len(v) > 20 for v in places.values())
+    names = [n for v in places.values() for n in v]
+    assert len(names) == len(set(names)), "a place is listed twice"
+    # a gazetteer name always wins, but a place spelled exactly like one is a filing mistake
+    known = set(load_gazetteer(()).surface_forms())
+    assert not known & set(names)
+
+
+def test_places_file_errors_name_the_problem(tmp_path):
+    from tracker.errors import ConfigError
+    from tracker.nlp.resources import load_places
+
+    bad = tmp_path / "places.yaml"
+    bad.write_text("CITY: [Paris]\n")
+    with pytest.raises(ConfigError, match="unknown label"):
+        load_places(bad)
+    bad.write_text("GPE: Paris\n")
+    with pytest.raises(ConfigError, match="list of names"):
+        load_places(bad)

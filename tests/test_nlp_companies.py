@@ -147,3 +147,21 @@ def test_ner_skips_text_whose_names_the_gazetteer_covers(analyzer):
         analyzer, "Anthropic accused Alibaba of distilling its models. Alibaba did not reply."
     )
     assert given == []
+
+
+def test_places_are_labelled_from_the_data_file_without_the_model(analyzer):
+    given, doc = _ner_reads(
+        analyzer, "Anthropic said Chinese labs in Beijing and SAN FRANCISCO copied Claude."
+    )
+    assert given == []
+    assert {(e.text, e.label_) for e in doc.ents} == {
+        ("Chinese", "NORP"),
+        ("Beijing", "GPE"),
+        ("SAN FRANCISCO", "GPE"),
+    }
+
+
+def test_a_place_inside_a_longer_name_is_left_to_the_model(analyzer):
+    given, doc = _ner_reads(analyzer, "Anthropic told the Washington Post that it had sued.")
+    assert given, "the unknown word next to the place sends the window to the model"
+    assert ("Washington", "GPE") not in {(e.text, e.label_) for e in doc.ents}

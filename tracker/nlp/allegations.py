@@ -296,7 +296,9 @@ class AllegationFinder:
     # -- types and statuses -------------------------------------------------------------
 
     def types_in(self, text: str) -> dict[str, int]:
-        hits = {}
+        hits: dict[str, int] = {}
+        if self.tax.any_type_re is None or not self.tax.any_type_re.search(text):
+            return hits
         for t, rx in self.tax.type_res.items():
             if rx is not None:
                 n = len(rx.findall(text))

@@ -8,13 +8,15 @@ import re
 from collections.abc import Iterable, Iterator
 
 from spacy.attrs import POS, TAG
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 
 from tracker.nlp.allegations import AUTHORITY_KINDS, AllegationFinder, ArticleContext, SentenceClaim
 from tracker.nlp.companies import DATE_WORDS, CompanyFinder, Party
 from tracker.nlp.figures import FigureFinder
 from tracker.nlp.model import load_nlp
-from tracker.nlp.resources import load_gazetteer, load_rules, load_taxonomy
+from tracker.nlp.resources import load_gazetteer, load_places, load_rules, load_taxonomy
 from tracker.nlp.responses import find_responses
 from tracker.records import Allegation, Analysis, Entity, Figure, Mention
 
@@ -22,7 +24,7 @@ EXTRACTOR_VERSION = "nlp-0.1"
 MAX_TYPES = 3
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 PROPER_TAGS = {"NNP", "NNPS"}
-NER_WINDOW = 6
+NER_WINDOW = 5
 # A legal step told without its actor: a document or an unnamed authority does the accusing.
 FURTHER_STEP_RE = re.compile(
     r"\b(?:separate|second|another|related|new|further|additional)\s+(?:[\w-]+\s+){0,2}?"
@@ -82,6 +84,10 @@ class Analyzer:
         self.figures = FigureFinder(self.rules)
         self.parser = self.nlp.get_pipe("parser") if "parser" in self.nlp.component_names else None
         self.ner = self.nlp.get_pipe("ner") if "ner" in self.nlp.pipe_names else None
+        self.places = PhraseMatcher(self.nlp.vocab, attr="ORTH")
+        for label, names in load_places().items():
+            forms = {f for n in names for f in (n, n.upper())}
+            self.places.add(label, [self.nlp.make_doc(f) for f in sorted(forms)])
 
     def analyze(self, text: str, title: str | None = None) -> Analysis:
         """Analyse one article. Empty or whitespace text gives an empty Analysis."""
@@ -134,8 +140,10 @@ class Analyzer:
         """Named entities from the statistical NER, run only around the words that could name
         something the gazetteer does not already cover.
 
-        Those words are the capitalised ones outside gazetteer names (an opening word only
-        where the article writes it capitalised inside a sentence too). The model decides a
+        Those words are the capitalised ones outside gazetteer names and outside the names
+        of places and peoples in tracker/data/places.yaml, which are labelled from that list
+        (an opening word counts only where the article writes it capitalised inside a
+        sentence too). The model decides a
         word's label from a few words either side, so it reads a window of NER_WINDOW words
         around each candidate (windows that meet are joined) and what it finds is kept where
         it takes in a candidate. NER costs about half of the plain pipeline and most words
@@ -143,8 +151,16 @@ class Analyzer:
         short docs built from arrays (see parse_sentences).
         """
         jobs = []
+        placed: dict[int, list[Span]] = {}
         for doc, _, sents, gaz in prepared:
             covered = {i for sp in gaz for i in range(sp.start, sp.end)}
+            places = [
+                sp
+                for sp in filter_spans(self.places(doc, as_spans=True))
+                if not any(i in covered for i in range(sp.start, sp.end))
+            ]
+            placed[id(doc)] = places
+            covered.update(i for sp in places for i in range(sp.start, sp.end))
             names: set[str] = set()  # capitalised words the article writes inside a sentence
             found = []
             for sent in sents:
@@ -163,8 +179,6 @@ class Analyzer:
                     else:
                         windows.append([a, b, i])
             jobs.extend((doc, w[0], w[1], set(w[2:])) for w in windows)
-        if not jobs:
-            return
         window_docs = []
         for doc, a, b, _ in jobs:
             toks = doc[a:b]
@@ -176,18 +190,25 @@ class Analyzer:
                 )
             )
         found_spans: dict[int, list] = {}
-        for (doc, a, _, cands), parsed in zip(
-            jobs, self.ner.pipe(window_docs, batch_size=256), strict=True
-        ):
-            spans = found_spans.setdefault(id(doc), [])
-            spans.extend(
-                Span(doc, a + e.start, a + e.end, label=e.label)
-                for e in parsed.ents
-                if any(a + k in cands for k in range(e.start, e.end))
-            )
+        if window_docs:
+            for (doc, a, _, cands), parsed in zip(
+                jobs, self.ner.pipe(window_docs, batch_size=256), strict=True
+            ):
+                spans = found_spans.setdefault(id(doc), [])
+                spans.extend(
+                    Span(doc, a + e.start, a + e.end, label=e.label)
+                    for e in parsed.ents
+                    if any(a + k in cands for k in range(e.start, e.end))
+                )
         for doc, _, _, _ in prepared:
-            if id(doc) in found_spans:
-                doc.set_ents(found_spans[id(doc)], default="outside")
+            spans = found_spans.get(id(doc), [])
+            # a place the model read as part of a longer name ("New York Times") is that name
+            taken = {i for sp in spans for i in range(sp.start, sp.end)}
+            spans += [
+                sp for sp in placed[id(doc)] if not any(i in taken for i in range(sp.start, sp.end))
+            ]
+            if spans:
+                doc.set_ents(spans, default="outside")
 
     @staticmethod
     def _names_in(sent, covered: set[int], names: set[str], at: list[int]) -> str | None:

@@ -16,6 +16,8 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 GAZETTEER_DIR = DATA_DIR / "gazetteer"
 TAXONOMY_FILE = DATA_DIR / "taxonomy.yaml"
 RULES_FILE = DATA_DIR / "nlp_rules.yaml"
+PLACES_FILE = DATA_DIR / "places.yaml"
+PLACE_LABELS = ("GPE", "NORP")
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,9 @@ class Taxonomy:
 
     def __post_init__(self):
         self.type_res = {t: cue_regex(c) for t, c in self.types.items()}
+        # one pass over a sentence says whether any type's cue is there at all (most
+        # sentences have none), before each type's own regex counts its cues
+        self.any_type_re = cue_regex([c for cues in self.types.values() for c in cues or ()])
         self.status_res = {s: cue_regex(c) for s, (_, c) in self.statuses.items()}
         self.status_rank = {s: r for s, (r, _) in self.statuses.items()}
         self.response_res = {r: cue_regex(c) for r, c in self.responses.items()}
@@ -228,3 +233,22 @@ def load_taxonomy(extra_paths=()) -> Taxonomy:
 def load_rules() -> dict:
     """The context rules of tracker/data/nlp_rules.yaml."""
     return _read_structured(RULES_FILE)
+
+
+def load_places(path: Path = PLACES_FILE) -> dict[str, list[str]]:
+    """Names of places and peoples by NER label (GPE, NORP), from tracker/data/places.yaml."""
+    data = _read_structured(path) or {}
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping of GPE/NORP -> list of names", path=str(path))
+    out: dict[str, list[str]] = {}
+    for label, names in data.items():
+        if label not in PLACE_LABELS:
+            raise ConfigError(
+                f"unknown label; use one of {', '.join(PLACE_LABELS)}",
+                path=str(path),
+                key=str(label),
+            )
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+            raise ConfigError("needs a list of names", path=str(path), key=str(label))
+        out[label] = [n.strip() for n in names]
+    return out
