@@ -63,3 +63,14 @@ def test_analyze_many_with_odd_items_keeps_order():
     ]
     out = list(shared_analyzer().analyze_many(items))
     assert len(out) == 4 and out[0].allegations == () and out[1].allegations
+
+
+def test_large_blocks_go_back_to_the_system_on_glibc():
+    import platform
+    import sys
+
+    from tracker.nlp.model import return_large_blocks
+
+    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's")
+    assert return_large_blocks() is True
