@@ -80,9 +80,9 @@ def _bench(args, urls: list[str], control) -> dict:
 
 def _measure(args, control, settings: dict, tmp: Path, urls: list[str]) -> dict:
     from tracker import pipeline, store
-    from tracker.cli.analyze import analyze_texts
     from tracker.config import load_config
     from tracker.nlp import load_nlp
+    from tracker.pipeline import analyze_texts
 
     config = load_config(write_feeds_yaml(tmp / "feeds.yaml", urls, **settings))
     db_path = str(tmp / "bench.db")

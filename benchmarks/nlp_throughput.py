@@ -9,7 +9,7 @@ run, interleaved round by round, best round kept:
 * plain spaCy: `nlp.pipe` of the same model with its full default pipeline over
   the same joined texts, same batch size;
 * each component of both pipelines timed separately once: where the time goes;
-* workers: `tracker.cli.analyze.analyze_texts(workers=1)` vs `workers=2` (the
+* workers: `tracker.pipeline.analyze_texts(workers=1)` vs `workers=2` (the
   process pool `tracker analyze -w 2` uses; pool start-up is inside the time,
   the model is already loaded in the parent and shared by fork).
 
@@ -66,9 +66,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     import spacy
 
-    from tracker.cli.analyze import analyze_texts
     from tracker.nlp import Analyzer, join_title
     from tracker.nlp.model import installed_model
+    from tracker.pipeline import analyze_texts
 
     items = replicate(labelled_texts(), args.articles)
     joined = [join_title(t, title) for t, title in items]

@@ -60,6 +60,23 @@ def test_analyze_reads_stdin_and_skips_bad_records(tmp_path):
     assert {"Anthropic", "Alibaba Group"} <= names or {"Anthropic", "Alibaba"} <= names
 
 
+def test_analyze_with_worker_processes_matches_one_process(tmp_path):
+    src = tmp_path / "in.jsonl"
+    texts = [f"Anthropic said Alibaba used over {n},000 accounts to copy Claude."
+             for n in range(20)]
+    src.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n"
+                           for i, t in enumerate(texts)))
+    outs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}.jsonl"
+        result = CliRunner().invoke(main, ["analyze", str(src), "-o", str(out), "-w", workers])
+        assert result.exit_code == 0, result.output
+        outs.append([json.loads(line) for line in out.read_text().splitlines()])
+    assert [o["id"] for o in outs[1]] == [str(i) for i in range(20)]  # input order kept
+    assert outs[0] == outs[1]
+    assert outs[1][7]["figures"][0]["value"] == 7000
+
+
 def test_analyze_no_nlp_extracts_html_only(tmp_path):
     page = ("<html><head><title>Fine for LinkedIn</title></head><body><article>"
             + "<p>Ireland's regulator fined LinkedIn 310 million euros on Monday.</p>" * 3

@@ -103,20 +103,23 @@ class Analyzer:
         out: list = [None] * len(articles)
         if not self.enabled or not todo:
             return out
+        items = [(articles[i].text or "", articles[i].title) for i in todo]
+        for i, result in zip(todo, self.analyze_items(items), strict=True):
+            out[i] = result
+        return out
+
+    def analyze_items(self, items: list[tuple[str, str | None]]) -> list:
+        """Analyses (or the exceptions they raised) of (text, title) pairs, as one batch."""
         if self._analyzer is None:
             from tracker.nlp import Analyzer as NlpAnalyzer
 
             self._analyzer = NlpAnalyzer(gazetteer_paths=self.settings.gazetteer,
                                          taxonomy_paths=self.settings.taxonomy)
-        items = [(articles[i].text or "", articles[i].title) for i in todo]
         # Strings spaCy interns for these texts are freed when the zone closes, so a
         # long run's memory does not grow with every new word it meets. The analyses
         # are plain Python records and hold nothing from the zone.
         with self._analyzer.nlp.memory_zone():
-            results = safe_analyze(self._analyzer, items)
-        for i, result in zip(todo, results, strict=True):
-            out[i] = result
-        return out
+            return safe_analyze(self._analyzer, items)
 
 
 def html_to_text(html: str) -> str:
@@ -275,8 +278,8 @@ def process_pages(db: sqlite_utils.Database, analyzer: Analyzer, jobs: list[Page
     store_pages(db, jobs, analyze_pages(analyzer, jobs), summary)
 
 
-# Worker processes (settings.nlp_workers > 1): each loads the model once and does
-# the extraction and NLP of whole batches while the parent fetches and stores.
+# Worker processes: `tracker run` with settings.nlp_workers > 1 and `tracker analyze
+# --workers`. Each loads the model once; the parent hands them batches.
 _pool_analyzer: Analyzer | None = None
 
 
@@ -288,7 +291,7 @@ def _init_pool_worker(settings: Settings) -> None:
     parent = os.getppid()
 
     def watch_parent() -> None:
-        # A run killed with SIGKILL cannot stop its workers; they notice that they
+        # A parent killed with SIGKILL cannot stop its workers; they notice that they
         # were orphaned (re-parented) and leave instead of lingering.
         while os.getppid() == parent:
             time.sleep(1.0)
@@ -299,8 +302,45 @@ def _init_pool_worker(settings: Settings) -> None:
     _pool_analyzer = Analyzer(settings)
 
 
+def start_workers(workers: int, settings: Settings, *, start: str = "spawn"):
+    """A pool of `workers` NLP processes for `settings`.
+
+    `spawn` is for a parent that runs threads (a run's writer and fetchers), which
+    fork would copy mid-flight; a single-threaded parent may `fork` and spare each
+    worker the imports.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start),
+                               initializer=_init_pool_worker, initargs=(settings,))
+
+
 def _analyze_in_worker(jobs: list[PageJob]) -> AnalyzedBatch:
     return analyze_pages(_pool_analyzer, jobs)
+
+
+def _analyze_items_in_worker(items: list[tuple[str, str | None]]) -> list:
+    return _pool_analyzer.analyze_items(items)
+
+
+def analyze_texts(items: list[tuple[str, str | None]], settings: Settings | None = None, *,
+                  workers: int = 1, chunk: int = NLP_BATCH) -> Iterator:
+    """Analyses (or the exceptions they raised) of (text, title) pairs, in order.
+
+    With `workers` > 1 the chunks are spread over that many processes; chunks keep
+    nlp.pipe batching inside each worker while all the cores stay busy.
+    """
+    settings = settings or Settings()
+    chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
+    if workers <= 1 or len(chunks) <= 1:
+        analyzer = Analyzer(settings)
+        for part in chunks:
+            yield from analyzer.analyze_items(part)
+        return
+    with start_workers(workers, settings, start="fork") as pool:
+        for result in pool.map(_analyze_items_in_worker, chunks):
+            yield from result
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -341,13 +381,7 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
     # With nlp_workers > 1, worker processes extract and analyse batches while this
     # process fetches and the writer thread stores: both cores work.
     workers = settings.nlp_workers if analyzer.enabled else 1
-    pool = None
-    if workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_pool_worker, initargs=(settings,))
+    pool = start_workers(workers, settings) if workers > 1 else None
     analyzing: deque[tuple[list[PageJob], asyncio.Future]] = deque()
 
     async def finish(batch: list[PageJob], future: asyncio.Future | None) -> None:

@@ -12,8 +12,8 @@ from tracker.cli import main
 from tracker.cli.common import echo_json, handle_errors
 from tracker.errors import UsageError
 from tracker.jsonl import iter_jsonl
-from tracker.pipeline import safe_analyze
-from tracker.records import ExtractedArticle
+from tracker.pipeline import analyze_texts
+from tracker.records import ExtractedArticle, Settings
 
 
 def read_articles(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
@@ -41,45 +41,6 @@ def to_article(rec: dict) -> ExtractedArticle:
                             published=rec.get("published"), method="import_text")
 
 
-_worker_analyzer = None
-
-
-def _init_worker(gazetteer, taxonomy) -> None:
-    global _worker_analyzer
-    from tracker.nlp import Analyzer
-
-    _worker_analyzer = Analyzer(gazetteer_paths=tuple(gazetteer), taxonomy_paths=tuple(taxonomy))
-
-
-def _analyze_chunk(items: list[tuple[str, str | None]]):
-    return safe_analyze(_worker_analyzer, items)
-
-
-def analyze_texts(items: list[tuple[str, str | None]], *, workers: int = 1, gazetteer=(),
-                  taxonomy=(), chunk: int = 16) -> Iterator:
-    """Analyses of (text, title) pairs in order; `workers` > 1 spreads chunks over processes.
-
-    Each worker process loads the model once; chunks keep nlp.pipe batching
-    inside a worker while both cores stay busy.
-    """
-    if workers <= 1 or len(items) <= chunk:
-        from tracker.nlp import Analyzer
-
-        analyzer = Analyzer(gazetteer_paths=tuple(gazetteer), taxonomy_paths=tuple(taxonomy))
-        for i in range(0, len(items), chunk):
-            yield from safe_analyze(analyzer, items[i:i + chunk])
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
-    ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(tuple(gazetteer), tuple(taxonomy))) as pool:
-        for result in pool.map(_analyze_chunk, chunks):
-            yield from result
-
-
 def analyze_records(records: list[dict], *, nlp: bool = True, gazetteer=(), taxonomy=(),
                     workers: int = 1) -> Iterator[dict]:
     """Prediction records (SCHEMA.md) plus title, text and published, one per input record."""
@@ -89,8 +50,8 @@ def analyze_records(records: list[dict], *, nlp: bool = True, gazetteer=(), taxo
             yield {"id": rec.get("id"), "title": art.title, "text": art.text,
                    "published": art.published, "url": art.url or None}
         return
-    analyses = analyze_texts([(a.text, a.title) for a in articles], workers=workers,
-                             gazetteer=gazetteer, taxonomy=taxonomy)
+    settings = Settings(gazetteer=tuple(gazetteer), taxonomy=tuple(taxonomy))
+    analyses = analyze_texts([(a.text, a.title) for a in articles], settings, workers=workers)
     for rec, art, analysis in zip(records, articles, analyses, strict=True):
         if isinstance(analysis, Exception):
             # Keep the record (with its id) so a scorer sees it, and say what failed.
