@@ -125,6 +125,7 @@ class Founded:
     name: str
     year: int
     pattern: re.Pattern
+    names: tuple[str, ...] = ()  # the name and its aliases, as written
 
 
 @functools.lru_cache(maxsize=8)
@@ -143,6 +144,7 @@ def load_founded(extra_paths: tuple[str, ...] = ()) -> tuple[Founded, ...]:
                     entry["name"],
                     int(entry["year"]),
                     re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])"),
+                    tuple(names),
                 )
             )
     return tuple(items)
@@ -291,7 +293,12 @@ def named_since(
     haystack = (text or "") + "\n" + "\n".join(sorted(names))
     best: tuple[str, int] | None = None
     for item in founded:
-        if (best is None or item.year > best[1]) and item.pattern.search(haystack):
+        # a plain substring test first: most names are not in the text at all
+        if (
+            (best is None or item.year > best[1])
+            and any(n in haystack for n in item.names)
+            and item.pattern.search(haystack)
+        ):
             best = (item.name, item.year)
     return best
 

@@ -96,9 +96,8 @@ _JUNK_LINE = re.compile(
     r"(copyright|©|all rights reserved|powered by|sitemap|subscribe|sign up|newsletter|"
     r"share this|share on|follow us|read more|related (stories|articles|posts)|advertisement|"
     r"click here|cookie|originally (appeared|published)|republished (with|by)|"
-    r"\bviews?:|comments?:|author:|source:|^time:|^by [A-Z])",
-    re.I,
-)
+    r"\bviews?:|comments?:|author:|source:|^time:|^by [a-z])"
+)  # searched in the lower-cased line: far faster than an IGNORECASE search
 _DATELINE = re.compile(r"^[A-Z][\w .,'-]{0,60}?\((?P<agency>[A-Z][\w .&'-]{1,40})\)\s*[-–—]\s*")
 _NOTE = re.compile(
     r"(?:originally (?:appeared|published) (?:in|on|at|by)|republished (?:with permission )?"
@@ -123,7 +122,7 @@ def body_words(text: str | None) -> list[str]:
     words: list[str] = []
     for line in (text or "").splitlines():
         line = line.strip()
-        if not line or _JUNK_LINE.search(line):
+        if not line or _JUNK_LINE.search(line.lower()):
             continue
         line = _DATELINE.sub("", line)
         tokens = re.findall(r"[^\W_]+", line.lower())
@@ -136,6 +135,14 @@ def body_words(text: str | None) -> list[str]:
 def shingles(text: str | None) -> set[str]:
     words = body_words(text)
     return {" ".join(words[i : i + SHINGLE]) for i in range(max(0, len(words) - SHINGLE + 1))}
+
+
+@functools.lru_cache(maxsize=256)
+def candidate_shingles(text: str) -> frozenset[str]:
+    """Shingles of a stored article checked as the original of a new one. The same few
+    articles come up as candidates again and again (a story's first version, a site's
+    boilerplate-heavy pages), so recent ones are kept rather than re-shingled each time."""
+    return frozenset(shingles(text))
 
 
 def _lsh_params() -> tuple[int, int]:
@@ -486,7 +493,7 @@ def _detect_copy(db, article_id: int, text: str, source: str | None) -> int | No
         row = db.execute("SELECT text, source FROM articles WHERE id = ?", [cid]).fetchone()
         if not row:
             continue
-        other = shingles(row[0])
+        other = candidate_shingles(row[0])
         if not other or min(len(sh), len(other)) / max(len(sh), len(other)) < MIN_SIZE_RATIO:
             continue
         sim = containment(sh, other)
