@@ -299,6 +299,13 @@ def report(n: int, rounds: int, res: dict) -> None:
               f"{_x(r['cpu_p95'], r['bare_cpu_p95']):9.2f}")
 
 
+def _migrate(path: Path) -> None:
+    """Bring a kept database to the current schema (measure() opens it read-only)."""
+    db = open_db(path)
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.conn.close()
+
+
 def db_path(workdir: Path, n: int) -> Path:
     return workdir / f"bench-{n}-g{GENERATOR}.db"
 
@@ -323,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
             info = build(path, n)
             built[n] = info["seconds"]
             print(f"  built in {info['seconds']} s", file=sys.stderr)
+        else:
+            _migrate(path)
         results[n] = measure(path, n_companies, args.rounds)
         report(n, args.rounds, results[n])
     ratios: dict[str, float] = {}

@@ -458,34 +458,30 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
         # (`+` keeps the list away from FTS5), before any other filter or BM25.
         few = _few_company_articles(db, filters, match)
         company_on = "articles_fts.rowid" if few else "+articles_fts.rowid"
-    # A filter on allegation types alone is tested on the article's types, which
-    # the type facet needs anyway: one lookup per matching article instead of two.
+    # A filter on allegation types alone is tested on the article's alleged_types (kept
+    # in the search index with the date), not with two lookups per matching article.
     types_apart = bool(filters.types) and not (
         filters.status or filters.accuser or filters.accused
         or any(_SEP in t for t in filters.types))
-    with_types = facets or types_apart
     where, params = filter_clause(replace(filters, types=()) if types_apart else filters,
                                   text=False, company_on=company_on)
-    types_col = _TYPES_COLUMN if with_types else "NULL AS tys"
+    if types_apart:
+        tests = " OR ".join(["instr(char(31) || a.alleged_types || char(31), "
+                             "char(31) || ? || char(31))"] * len(filters.types))
+        where += f" AND a.alleged_types IS NOT NULL AND ({tests})"
+        params += list(filters.types)
+    types_col = "a.alleged_types" if facets else "NULL"
     if has_text:
         base = ("SELECT a.id AS id, bm25(articles_fts, 3.0, 1.0) AS score, "
-                f"a.published AS published, a.source AS source, {types_col} FROM articles_fts "
+                f"a.published AS published, a.source AS source, {types_col} AS tys "
+                "FROM articles_fts "
                 "JOIN articles a INDEXED BY idx_articles_search ON a.id = articles_fts.rowid "
                 f"WHERE articles_fts MATCH ? AND {where}")
         params = [match] + params
     else:
         base = ("SELECT a.id AS id, NULL AS score, a.published AS published, a.source AS source, "
-                f"{types_col} FROM articles a WHERE {where}")
-    if types_apart:
-        # A second materialised step, so the types subquery runs once per article
-        # (flattened, it would run again inside the type test).
-        tests = " OR ".join(["instr(char(31) || m0.tys || char(31), char(31) || ? || char(31))"]
-                            * len(filters.types))
-        ctes = (f"m0 AS MATERIALIZED ({base}), "
-                f"m AS MATERIALIZED (SELECT * FROM m0 WHERE m0.tys IS NOT NULL AND ({tests}))")
-        params += list(filters.types)
-    else:
-        ctes = f"m AS MATERIALIZED ({base})"
+                f"{types_col} AS tys FROM articles a WHERE {where}")
+    ctes = f"m AS MATERIALIZED ({base})"
     if sort == "relevance" and has_text:
         order = "score, id DESC"
     else:
@@ -550,12 +546,9 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
                         sort=sort, limit=limit, offset=offset)
 
 
-# Joins an article's allegation types; type ids never hold this control character.
+# Joins an article's allegation types in articles.alleged_types (store migration 8);
+# type ids never hold this control character.
 _SEP = "\x1f"
-_TYPES_COLUMN = (
-    "(SELECT group_concat(t.type, char(31)) FROM allegations al CROSS JOIN allegation_types t "
-    "ON t.allegation_id = al.id WHERE al.article_id = a.id) AS tys"
-)
 
 
 # Measured with benchmarks/search_bench.py (1M articles): a seek into the FTS
@@ -933,6 +926,7 @@ def article_detail(db: sqlite_utils.Database, article_id: int) -> dict | None:
     if not found:
         return None
     art = found[0]
+    art.pop("alleged_types", None)  # a search index copy of the allegations' types
     for key in ("authors",):
         try:
             art[key] = json.loads(art[key] or "[]")
