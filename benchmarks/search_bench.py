@@ -242,6 +242,7 @@ def measure(path: Path, n_companies: int, rounds: int, seed: int = 11) -> dict:
     db.execute("PRAGMA cache_size=-400000")
     samples: dict[str, dict[str, list[float]]] = {}
     matches: dict[str, list[int]] = {}
+    results: dict[str, list[int]] = {}  # search()'s total: what the facets count
     # Warm the page cache once so both sides run against the same warm database.
     for _, f in queries(rng, n_companies):
         search(db, SearchFilters(query=f.query))
@@ -261,8 +262,9 @@ def measure(path: Path, n_companies: int, rounds: int, seed: int = 11) -> dict:
                 if side == "bare":
                     db.execute(bare_sql, [f.query]).fetchall()
                 else:
-                    search(db, f, limit=20, facets=True)
+                    total = search(db, f, limit=20, facets=True).total
                 got[side] = (time.perf_counter() - w, time.thread_time() - c)
+            results.setdefault(kind, []).append(total)
             for group in (kind, "typical" if kind in TYPICAL else "constant"):
                 bucket = samples.setdefault(group, {})
                 for side, (wall, cpu) in got.items():
@@ -277,6 +279,7 @@ def measure(path: Path, n_companies: int, rounds: int, seed: int = 11) -> dict:
                       "bare_cpu_p95": _pct(bucket["bare_cpu"], 95)}
         if group in matches:
             out[group]["matches"] = sorted(matches[group])[len(matches[group]) // 2]
+            out[group]["results"] = sorted(results[group])[len(results[group]) // 2]
     return out
 
 
@@ -285,8 +288,9 @@ def _x(a: float, b: float) -> float:
 
 
 def report(n: int, rounds: int, res: dict) -> None:
-    print(f"\n{n:,} articles ({rounds} rounds; ms; matches = median FTS5 match count)")
-    print(f"  {'query':24} {'matches':>8} {'p50':>7} {'p95':>7} {'bare p50':>8} "
+    print(f"\n{n:,} articles ({rounds} rounds; ms; matches = median FTS5 match count, "
+          "results = median search total, the articles ranked and counted in the facets)")
+    print(f"  {'query':24} {'matches':>8} {'results':>7} {'p50':>7} {'p95':>7} {'bare p50':>8} "
           f"{'bare p95':>8} {'p95 x':>6} {'cpu p95 x':>9}")
     for kind in (*TYPICAL, "typical", *CONSTANT, "constant"):
         if kind not in res:
@@ -294,8 +298,9 @@ def report(n: int, rounds: int, res: dict) -> None:
         r = res[kind]
         label = {"typical": "ALL typical", "constant": "ALL constant-match"}.get(kind, kind)
         matches = f"{r['matches']:,}" if "matches" in r else ""
-        print(f"  {label:24} {matches:>8} {r['p50']:7.2f} {r['p95']:7.2f} {r['bare_p50']:8.2f} "
-              f"{r['bare_p95']:8.2f} {_x(r['p95'], r['bare_p95']):6.2f} "
+        found = f"{r['results']:,}" if "results" in r else ""
+        print(f"  {label:24} {matches:>8} {found:>7} {r['p50']:7.2f} {r['p95']:7.2f} "
+              f"{r['bare_p50']:8.2f} {r['bare_p95']:8.2f} {_x(r['p95'], r['bare_p95']):6.2f} "
               f"{_x(r['cpu_p95'], r['bare_cpu_p95']):9.2f}")
 
 
@@ -346,11 +351,13 @@ def main(argv: list[str] | None = None) -> int:
         targets[f"typical p95 / bare p95 @{label}"] = "<= 2"
     if len(sizes) >= 2:
         lo, hi = sizes[0], sizes[-1]
-        print(f"\ngrowth {lo:,} -> {hi:,} (p95): search / bare FTS5")
+        print(f"\ngrowth {lo:,} -> {hi:,} (p95): search / bare FTS5; median results")
         for kind in (*TYPICAL, "typical", *CONSTANT, "constant"):
             small, big = results[lo][kind], results[hi][kind]
+            found = (f"   results x{_x(big['results'], small['results']):5.2f}"
+                     if "results" in small else "")
             print(f"  {kind:24} x{_x(big['p95'], small['p95']):5.2f} / "
-                  f"x{_x(big['bare_p95'], small['bare_p95']):5.2f}")
+                  f"x{_x(big['bare_p95'], small['bare_p95']):5.2f}{found}")
         for group in ("typical", "constant"):
             small, big = results[lo][group], results[hi][group]
             ratios[f"{group} growth search p95"] = round(_x(big["p95"], small["p95"]), 3)
