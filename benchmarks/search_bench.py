@@ -6,7 +6,8 @@ to a bare `SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY
 rank LIMIT 20` for the same text, interleaved in the same run. Prints p50/p95
 per query kind and the ratios the targets are about (p95 within 2x bare FTS5;
 100k -> 1M growth within 3x), in wall time and in the thread's CPU time (the
-steadier figure on a shared machine).
+steadier figure on a shared machine), with each kind's median match count and
+median result count (search's total: the articles it ranks and counts in the facets).
 
 Two groups of queries: the typical ones (text + company + date range and the
 like) match a fixed share of the corpus, so even the bare MATCH, which has to
