@@ -107,6 +107,21 @@ def test_incident_context_decides_an_ambiguous_date_and_nothing_else_keeps_the_n
     assert "related stories" in told.rejected[0][2]
 
 
+def test_incident_context_is_looked_up_only_for_an_ambiguous_date():
+    calls = []
+
+    def context():
+        calls.append(1)
+        return ["2026-02-10"]
+
+    plain = dates.choose_published([("trafilatura", "2026-11-20")], fetched="2026-11-28",
+                                   context=context)
+    assert plain.value == "2026-11-20" and calls == []
+    told = dates.choose_published([("trafilatura", "2026-11-02")], fetched="2026-11-28",
+                                  context=context)
+    assert told.value == "2026-02-11" and calls == [1]
+
+
 def test_raw_numeric_dates_and_unambiguous_values():
     # A raw value from any source: its day-first and month-first readings.
     chosen = dates.choose_published(

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -317,7 +317,7 @@ def choose_published(
     text: str | None = None,
     entities: Iterable = (),
     founded: tuple[Founded, ...] | None = None,
-    context: Iterable[str | date] = (),
+    context: Iterable[str | date] | Callable[[], Iterable[str | date]] = (),
 ) -> ChosenDate:
     """Choose the publication date among `candidates` ((source, value) pairs) by the rules above.
 
@@ -325,7 +325,8 @@ def choose_published(
     body, searched for named companies/products and written dates; `entities` are
     names or `records.Entity` objects the NLP step found; `context` the dates
     (ISO strings or dates) of stored stories the article belongs with, used only
-    to read an ambiguous day/month date. Never raises for bad input.
+    to read an ambiguous day/month date (a function giving them is called only
+    then: looking them up costs more than all the rest). Never raises for bad input.
     """
     fetch_day = _fetched_day(fetched)
     since = named_since(text, entities, founded=founded)
@@ -356,6 +357,10 @@ def choose_published(
         for _, _, day, prec in parsed
         if day <= fetch_day + timedelta(days=1) and not (since and day.year < since[1])
     ]
+    if not ambiguous:
+        context = ()
+    elif callable(context):
+        context = context()
     context_days = [
         c if isinstance(c, date) else p[0]
         for c in context or ()

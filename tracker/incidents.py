@@ -58,6 +58,10 @@ SYNDICATED_CONTAINMENT = 0.6  # the same, when a syndication note names the othe
 MIN_SIZE_RATIO = 0.3  # a brief quoting one paragraph of a long story is not a copy
 WINDOW_DAYS = 60
 FIGURE_TOLERANCE = 0.005
+# Figures an incident is matched by: the first ones its articles give. A story that has
+# gathered this many distinct figures is found by its parties; without a bound, its
+# features (read for every article that names one of its parties) grow with every copy.
+MAX_FIGURES = 64
 REGULATOR_KINDS = ("regulator", "court", "government")
 STATUS_RANK = {
     "alleged": 0,
@@ -788,11 +792,13 @@ def _tally(state: dict, f: ArticleFacts) -> None:
         for v in getattr(f, key):
             if v not in have:
                 have.append(v)
-    figs = {tuple(x) for x in state["figures"]}
-    for fig in sorted(f.figures):
-        if fig not in figs:
-            figs.add(fig)
-            state["figures"].append(list(fig))
+    figs = state["figures"]
+    if len(figs) < MAX_FIGURES:
+        have = {tuple(x) for x in figs}
+        for fig in sorted(f.figures):
+            if fig not in have and len(figs) < MAX_FIGURES:
+                have.add(fig)
+                figs.append(list(fig))
     if f.day:
         days = [f.day]
         if not state["dated"]:  # dated members replace the ones dated by fetch time
@@ -1036,13 +1042,15 @@ def _date_choice(db, row: dict) -> None:
     ]
     # The stories about the same accused parties date the article when its own date is a
     # day/month puzzle ("02/11/2026"); see tracker.dates rule c.
-    context = [
-        d
-        for row in (_candidates(db, _party_keys(names)) if names else [])
-        if _overlap(names, json.loads(row["features"] or "{}").get("core", []))
-        for d in (row["first_seen"], row["last_seen"])
-        if d
-    ]
+    def context() -> list[str]:
+        return [
+            d
+            for row in (_candidates(db, _party_keys(names)) if names else [])
+            if _overlap(names, json.loads(row["features"] or "{}").get("core", []))
+            for d in (row["first_seen"], row["last_seen"])
+            if d
+        ]
+
     chosen = dates.choose_published(
         candidates,
         fetched=row["fetched"],
