@@ -10,7 +10,7 @@ Pairs measured (the NLP step costs ~0.1-0.3 s an article on one core, so the
 10,000-article ingest runs without it, like `tracker run --no-nlp`):
 
 * --no-nlp: --small (1,000) vs --large (10,000) articles
-* with NLP: --nlp-small (1,000) vs --nlp-large (3,000) articles
+* with NLP: --nlp-small (1,000) vs --nlp-large (3,000) articles (`make bench`: 1,000 vs 10,000)
 
     .venv/bin/python benchmarks/memory.py
     .venv/bin/python benchmarks/memory.py --small 50 --large 150 --nlp-small 20 --nlp-large 40
