@@ -6,11 +6,12 @@ that runs `tracker.pipeline.run` into a fresh database and reports its own peak
 RSS (resource.getrusage ru_maxrss). Nothing about one article should stay in
 memory after it is stored, so peak RSS should not grow with N.
 
-Pairs measured (the NLP step costs ~0.1-0.3 s an article on one core, so the
-10,000-article ingest runs without it, like `tracker run --no-nlp`):
+Pairs measured (each ingest in one process, `nlp_workers: 1`, so getrusage sees
+everything):
 
-* --no-nlp: --small (1,000) vs --large (10,000) articles
-* with NLP: --nlp-small (1,000) vs --nlp-large (3,000) articles (`make bench`: 1,000 vs 10,000)
+* --no-nlp: --small (1,000) vs --large (10,000) articles, like `tracker run --no-nlp`
+* with NLP: --nlp-small (1,000) vs --nlp-large (3,000 by default; `make bench` runs
+  10,000, about 6 minutes of NLP on one core)
 
     .venv/bin/python benchmarks/memory.py
     .venv/bin/python benchmarks/memory.py --small 50 --large 150 --nlp-small 20 --nlp-large 40
