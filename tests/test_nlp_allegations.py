@@ -142,6 +142,24 @@ def test_responses(analyzer, sentence, response):
     assert any(r.company == "Zorbix" and r.response == response for r in a.responses), a.responses
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "None of the three companies has commented on the claims so far.",
+        "The companies did not respond to requests for comment.",
+    ],
+)
+def test_a_collective_subject_answers_for_every_accused(analyzer, sentence):
+    text = (
+        "The Federal Trade Commission sued DeepSeek, Moonshot AI and MiniMax on Monday, accusing "
+        "them of selling fake reviews. " + sentence
+    )
+    a = analyzer.analyze(text)
+    accused = {x for al in a.allegations for x in al.accused}
+    assert len(accused) == 3, a.allegations
+    assert {r.company for r in a.responses if r.response == "no_comment"} == accused
+
+
 def test_negative_article_has_no_allegations(analyzer):
     text = (
         "Microsoft reported a 16% rise in quarterly revenue on Wednesday. Chief executive Satya "

@@ -21,6 +21,24 @@ SPOKES = re.compile(
 )
 
 
+# A subject that stands for every accused party: "None of the three companies has
+# commented", "The companies did not respond", "Neither firm replied".
+COLLECTIVE = re.compile(
+    r"\b(?:(?:none|neither)\s+of\s+(?:the|them|these|those)?\s*(?:\w+\s+)?"
+    r"(?:companies|firms|labs|startups|businesses|groups|defendants)?"
+    r"|neither\s+(?:company|firm|lab|startup)"
+    r"|(?:the|both|all)\s+(?:two\s+|three\s+|four\s+|five\s+)?"
+    r"(?:companies|firms|labs|startups|businesses|defendants))\s*$",
+    re.I,
+)
+COLLECTIVE_SILENCE = re.compile(
+    r"\b(?:none|neither)\s+of\s+(?:the|them|these|those)?\s*(?:\w+\s+)?"
+    r"(?:companies|firms|labs|startups|businesses|defendants)?\s*"
+    r"(?:has|have|had)\s+(?:yet\s+)?(?:publicly\s+)?(?:commented|responded|replied)",
+    re.I,
+)
+
+
 def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> list[Response]:
     """Responses of accused parties: the party (or its spokesperson, or 'it') is the subject."""
     if not accused:
@@ -35,6 +53,13 @@ def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> li
         named = [s for s in slots if s.key in accused]
         if named:
             last_accused = named[0].key
+        if len(accused) > 1 and COLLECTIVE_SILENCE.search(text):
+            for party in accused:
+                if (party, "no_comment") not in seen:
+                    seen.add((party, "no_comment"))
+                    out.append(
+                        Response(party, "no_comment", text.strip(), sent.start_char, sent.end_char)
+                    )
         for rid, rx in tax.response_res.items():
             if rx is None:
                 continue
@@ -55,13 +80,17 @@ def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> li
                 if IMPERSONAL.search(pre):
                     continue
                 who = _subject(slots, s0 + m.start(), accused)
+                group: list[str] = []
+                if who is None and len(accused) > 1 and COLLECTIVE.search(pre):
+                    who, group = accused[0], accused[1:]
                 if who is None and (
                     re.match(r"\s*(?:It|They|He|She)\b", text) or SPOKES.search(pre)
                 ):
                     who = last_accused
                 if who is None:
                     continue
-                for party in [who, *_coordinated(slots, ctx.text, who, s0 + m.start(), accused)]:
+                others = group or _coordinated(slots, ctx.text, who, s0 + m.start(), accused)
+                for party in [who, *others]:
                     key = (party, rid)
                     if key in seen:
                         continue
