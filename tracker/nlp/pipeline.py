@@ -143,12 +143,12 @@ class Analyzer:
         Those words are the capitalised ones outside gazetteer names and outside the names
         of places and peoples in tracker/data/places.yaml, which are labelled from that list
         (an opening word counts only where the article writes it capitalised inside a
-        sentence too). The model decides a
-        word's label from a few words either side, so it reads a window of NER_WINDOW words
-        around each candidate (windows that meet are joined) and what it finds is kept where
-        it takes in a candidate. NER costs about half of the plain pipeline and most words
-        of a news sentence are far from any name, so the batch's windows go through it as
-        short docs built from arrays (see parse_sentences).
+        sentence too). The model decides a word's label from a few words either side (its
+        tok2vec sees 4), so it reads a window of NER_WINDOW words around each candidate
+        (windows that meet are joined), and what it finds is kept where it takes in a
+        candidate. NER costs about half of the plain pipeline and most words of a news
+        sentence are far from any name, so the batch's windows go through it as short docs
+        built from arrays (see parse_sentences).
         """
         jobs = []
         placed: dict[int, list[Span]] = {}
