@@ -283,4 +283,14 @@ def test_items_group_under_their_incident_with_independent_sources(db_path):
     feed = feedparser.parse(render(digest, "atom"))
     assert not feed.bozo
     assert any(t["term"] == f"incident-{incident.id}" for e in feed.entries for t in e.tags)
+    assert incident.new_article_count == 3 and "3 articles" in md and " new of " not in md
+    # The next day one more article joins: the incident line counts it apart from the rest.
+    d.article("2025-03-04T09:00:00+00:00", "Northwind denies scraping claims", [
+        Claim("Contoso", ("Northwind",), ("unauthorized_access",), figures=("24,000 accounts",),
+              response="denied")], source="wire.example", group=True)
+    later = build_digest(d.db, since=D4, until="2025-03-05T00:00:00+00:00")
+    (incident,) = later.incidents
+    assert (incident.new_article_count, incident.article_count) == (1, 4)
+    assert "1 new of 4 articles" in render(later, "md")
+    assert json.loads(render(later, "json"))["incidents"][0]["new_article_count"] == 1
     d.close()

@@ -65,6 +65,7 @@ a feed reader shows each item once), and ``json``::
       "incidents": [{"id": 7, "title": "...", "label": "Alibaba: model_distillation",
                      "status": "alleged", "first_seen": "2025-03-02", "last_seen": "...",
                      "source_count": 2, "article_count": 3,   # independent sources, articles
+                     "new_article_count": 1,                   # articles that joined in the period
                      "items": ["allegation-2"]}],
       "items": [{"id": "allegation-2", "allegation_ids": [2, 3], "summary": "...",
                  "accuser": "Anthropic", "accused": ["Alibaba"],
@@ -201,8 +202,9 @@ class DigestIncident:
     first_seen: str | None
     last_seen: str | None
     source_count: int  # independent sources: copies do not count
-    article_count: int
+    article_count: int  # all its articles, stored before the digest's period too
     items: tuple[str, ...]  # DigestItem ids
+    new_article_count: int = 0  # its articles that joined it in the digest's period
 
 
 @dataclass(frozen=True)
@@ -450,9 +452,10 @@ def _incidents(db: sqlite_utils.Database, ids: set[int]) -> dict[int, tuple[int,
     return out
 
 
-def _incident_records(db: sqlite_utils.Database, items: list[DigestItem]
-                      ) -> tuple[DigestIncident, ...]:
-    """The incidents the items belong to, in the items' order, with their source counts."""
+def _incident_records(db: sqlite_utils.Database, items: list[DigestItem], since: str,
+                      until: str) -> tuple[DigestIncident, ...]:
+    """The incidents the items belong to, in the items' order, with their source counts and
+    how many of their articles joined them in [since, until)."""
     order: dict[int, list[str]] = {}
     for item in items:
         if item.incident_id is not None:
@@ -462,8 +465,10 @@ def _incident_records(db: sqlite_utils.Database, items: list[DigestItem]
         row = db.execute("SELECT title, label, status, first_seen, last_seen, source_count, "
                          "article_count FROM incidents WHERE id = ?", [iid]).fetchone()
         if row is not None:
+            new = db.execute("SELECT COUNT(*) FROM incident_articles WHERE incident_id = ? "
+                             "AND added >= ? AND added < ?", [iid, since, until]).fetchone()[0]
             out.append(DigestIncident(iid, row[0], row[1], row[2], row[3], row[4], row[5] or 0,
-                                      row[6] or 0, tuple(item_ids)))
+                                      row[6] or 0, tuple(item_ids), new))
     return tuple(out)
 
 
@@ -531,7 +536,7 @@ def build_digest(db: sqlite_utils.Database, *, since: str, until: str,
     filters = filters or DigestFilters()
     found = _allegations(db, since, until, filters)
     items, changes = _merge(db, found, since)
-    incident_records = _incident_records(db, items)
+    incident_records = _incident_records(db, items, since, until)
     sources = {i.id: i.source_count for i in incident_records}
     items = [replace(i, incident_sources=sources.get(i.incident_id)) for i in items]
     by_company: dict[str, list[str]] = {}
@@ -609,9 +614,12 @@ def _sources(n: int) -> str:
 
 
 def _incident_line(inc: DigestIncident) -> str:
-    """"Incident 7: title — 3 independent sources, 4 articles, since 2025-03-02"."""
+    """"Incident 7: title — 3 independent sources, 2 new of 4 articles, first seen
+    2025-03-02"."""
+    total = f"{inc.article_count} article{'s' * (inc.article_count != 1)}"
     bits = [_sources(inc.source_count),
-            f"{inc.article_count} article{'s' * (inc.article_count != 1)}"]
+            f"{inc.new_article_count} new of {total}" if inc.new_article_count < inc.article_count
+            else total]
     if inc.first_seen:
         bits.append(f"first seen {inc.first_seen}")
     if inc.status:
