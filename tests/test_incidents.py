@@ -217,6 +217,29 @@ def test_headline_figure_is_the_first_tied_to_the_incident_allegation(tmp_path):
     ]
 
 
+def test_an_incident_of_undated_articles_takes_a_dated_one_whenever_it_happened(tmp_path):
+    """Pages that give no plausible date are dated by their fetch (today): that is no
+    window to keep out a dated report of the same story, whichever arrives first."""
+    db = store.open_db(str(tmp_path / "u.db"))
+    analysis = Analysis(
+        text="text",
+        entities=(Entity("Acme Widgets", "company"),),
+        allegations=(Allegation(None, ("Acme Widgets",), ("fraud",), "alleged", "", 0, 0),),
+    )
+    ids = []
+    for n, published in ((1, None), (2, None), (3, "2020-01-02")):
+        art = ExtractedArticle(
+            url=f"https://x.example/u{n}", text=f"report {n} " * 30,
+            title=f"Acme Widgets accused of fraud ({n})", published=published,
+            site_name=f"Site {n}", date_candidates=(("feed", published),) if published else (),
+        )
+        stored = store.save_article(db, art, analysis, canonical_url=art.url)
+        incidents.on_article_stored(db, stored.id)
+        ids.append(stored.id)
+    assert len({incidents.incident_of(db, i) for i in ids}) == 1
+    assert incidents.get_incident(db, incidents.incident_of(db, ids[0]))["article_count"] == 3
+
+
 def test_a_source_stating_both_values_does_not_contest_them(tmp_path):
     db = store.open_db(str(tmp_path / "g.db"))
     a = _figure_article(

@@ -590,7 +590,12 @@ def _in_window(day: date | None, first: str | None, last: str | None) -> bool:
 
 def _in_window_any(facts: ArticleFacts, first: str | None, last: str | None, feats: dict) -> bool:
     """In the incident's window, reading an undecided day/month date either way, on
-    either side: the article's own other reading, or a member's (`alt_days`)."""
+    either side: the article's own other reading, or a member's (`alt_days`). An
+    incident none of whose articles has a publication date (their pages gave only
+    impossible ones) is dated by when they were fetched, which says nothing of when the
+    story happened: it has no window."""
+    if feats.get("dated") is False:
+        return True
     days = [facts.day] + ([facts.alt_date[2]] if facts.alt_date else [])
     spans = [(first, last)] + [(d, d) for d in feats.get("alt_days", ())]
     return any(_in_window(d, a, b) for d in days for a, b in spans)
@@ -838,6 +843,7 @@ def _write_state(db, incident_id: int, state: dict) -> None:
         "types": state["types"],
         "figures": state["figures"],
         "alt_days": state["alt_days"],
+        "dated": state["dated"],
     }
     # The parties most articles are about; a name one article's NLP got wrong stays out.
     top = max(counts.values(), default=0)
@@ -1046,7 +1052,8 @@ def _date_choice(db, row: dict) -> None:
         return [
             d
             for row in (_candidates(db, _party_keys(names)) if names else [])
-            if _overlap(names, json.loads(row["features"] or "{}").get("core", []))
+            if (feats := json.loads(row["features"] or "{}")).get("dated") is not False
+            and _overlap(names, feats.get("core", []))
             for d in (row["first_seen"], row["last_seen"])
             if d
         ]
