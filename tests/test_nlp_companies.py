@@ -165,3 +165,15 @@ def test_a_place_inside_a_longer_name_is_left_to_the_model(analyzer):
     given, doc = _ner_reads(analyzer, "Anthropic told the Washington Post that it had sued.")
     assert given, "the unknown word next to the place sends the window to the model"
     assert ("Washington", "GPE") not in {(e.text, e.label_) for e in doc.ents}
+
+
+def test_a_country_and_its_field_is_not_a_company(analyzer):
+    text = (
+        "Anthropic said the case could speed up new rules on who gets access to American AI. "
+        "Nortavia Airlines, a Dublin-based carrier, and Japan Airlines said nothing."
+    )
+    a = analyzer.analyze(text)
+    companies = {e.name for e in a.entities if e.kind == "company"}
+    assert "American AI" not in companies
+    # a place and a kind of business is still a company's name
+    assert {"Anthropic", "Nortavia Airlines", "Japan Airlines"} <= companies

@@ -9,7 +9,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from tracker.nlp.resources import Gazetteer
+from tracker.nlp.resources import Gazetteer, load_places
 
 NER_LABELS = {"ORG", "PERSON", "PRODUCT"}
 DETERMINERS = {"the", "The", "THE"}
@@ -116,6 +116,10 @@ DATE_WORDS = {
     "nov",
     "dec",
 }
+# Last words of a company name that also name a whole field: after a place or people
+# ("American AI", "Chinese software") they mean the field there, not a company. Words for
+# a kind of business ("British Airways", "Silicon Valley Bank") stay company names.
+FIELD_WORDS = {"ai", "technology", "software"}
 STOP_POS = {"VERB", "ADV", "ADP", "PRON", "SCONJ", "AUX", "CCONJ"}
 
 
@@ -172,6 +176,8 @@ class CompanyFinder:
                 self.weak_keys[key] = name
                 self.matcher.add(key, [tokenizer(f) for f in entry.weak_aliases])
         self.suffixes = {s.lower().rstrip(".") for s in rules.get("legal_suffixes", [])}
+        # names of places and peoples, for "American AI" (see FIELD_WORDS)
+        self.places = {n.lower() for names in load_places().values() for n in names}
         self.name_kinds = [
             (kind, [w.lower() for w in words])
             for kind, words in (rules.get("name_kinds") or {}).items()
@@ -475,6 +481,13 @@ class CompanyFinder:
         return out
 
     def _classify(self, text: str, p: Party, group) -> str:
+        words = text.replace(",", " ").split()
+        if (
+            len(words) > 1
+            and words[-1].lower() in FIELD_WORDS
+            and " ".join(words[:-1]).lower() in self.places
+        ):
+            return "other"  # "American AI" is a country's industry, not a company
         by_name = self.kind_from_name(text)
         if by_name and not self.has_suffix(text, strong=True):
             return by_name
