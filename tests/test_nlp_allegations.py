@@ -160,6 +160,22 @@ def test_a_collective_subject_answers_for_every_accused(analyzer, sentence):
     assert {r.company for r in a.responses if r.response == "no_comment"} == accused
 
 
+def test_an_accuser_whose_targets_go_unnamed_is_not_made_the_accused(analyzer):
+    unnamed = (
+        "Anthropic, the company behind the Claude chatbot, has accused three of China's "
+        "hottest AI startups of running a secret army of fake accounts to copy its technology."
+    )
+    assert analyzer.analyze(unnamed).allegations == ()
+    # named in the next sentence, they are the accused
+    named = unnamed + (
+        " According to Anthropic, DeepSeek, Moonshot and MiniMax used more than 25,000 bogus "
+        "accounts to fire millions of questions at Claude."
+    )
+    (al,) = analyzer.analyze(named).allegations
+    assert al.accuser == "Anthropic"
+    assert set(al.accused) == {"DeepSeek", "Moonshot AI", "MiniMax"}
+
+
 def test_negative_article_has_no_allegations(analyzer):
     text = (
         "Microsoft reported a 16% rise in quarterly revenue on Wednesday. Chief executive Satya "

@@ -340,7 +340,9 @@ class AllegationFinder:
         The subject of an accusing verb ("accuse", "sue", "fine", "charge") accuses its
         object (or the object of "against"); in the passive the agent ("by X") accuses the
         subject; the subject of a speech verb ("say", "allege", "claim") accuses the parties of
-        the clause it introduces. An organisation wins over the person speaking for it.
+        the clause it introduces. An organisation wins over the person speaking for it. An
+        accuser whose object names no party comes back with no accused: the sentence then
+        makes no claim (its subject is not the accused for want of another party).
         """
         parsed = ctx.parses.get(si)
         if parsed is None:
@@ -369,6 +371,7 @@ class AllegationFinder:
             orgs = [c for c in cands if c.kind != "person"]
             return (orgs or cands or [None])[0]
 
+        unnamed = None
         for v in parsed:
             low = v.lower_
             accusing = (
@@ -406,6 +409,10 @@ class AllegationFinder:
                     accused = [x for o in objs for x in parties(subtree(o), ACCUSABLE_KINDS)]
                     if accuser and accused:
                         return accuser, [a for a in accused if a.key != accuser.key] or accused, v
+                    if accuser and objs and unnamed is None:
+                        # "X has accused three Chinese startups of ...": X accuses, and whom
+                        # the sentence does not name
+                        unnamed = (accuser, [], v)
             if speech and subj:
                 accuser = pick_accuser(
                     parties(subtree(subj[0]), AUTHORITY_KINDS | {"company", "person"})
@@ -437,7 +444,7 @@ class AllegationFinder:
                     ]
                 if accuser and accused:
                     return accuser, accused, v
-        return None
+        return unnamed
 
     def sentence_claim(self, ctx: ArticleContext, si: int) -> SentenceClaim | None:
         sent = ctx.sents[si]
