@@ -177,3 +177,18 @@ def test_a_country_and_its_field_is_not_a_company(analyzer):
     assert "American AI" not in companies
     # a place and a kind of business is still a company's name
     assert {"Anthropic", "Nortavia Airlines", "Japan Airlines"} <= companies
+
+
+def test_a_company_shortened_to_its_first_word_is_the_same_company(analyzer):
+    text = (
+        "Kestrelon Semiconductor, a chipmaker based in Austin, will pay a $9 million penalty "
+        "to settle charges that it shipped chips to a blacklisted firm, the Commerce "
+        "Department said. Kestrelon admitted the conduct. Global Predictions, an adviser, "
+        "settled too; global demand was strong."
+    )
+    a = analyzer.analyze(text)
+    (k,) = [e for e in a.entities if e.name.startswith("Kestrelon")]
+    assert [m.text for m in k.mentions] == ["Kestrelon Semiconductor", "Kestrelon"]
+    assert ("Kestrelon Semiconductor", "admitted") in {(r.company, r.response) for r in a.responses}
+    # a generic first word stands for nobody
+    assert all(m.text != "Global" for e in a.entities for m in e.mentions)

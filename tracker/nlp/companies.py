@@ -183,6 +183,7 @@ class CompanyFinder:
             for kind, words in (rules.get("name_kinds") or {}).items()
         ]
         self.company_desc = {w.lower() for w in rules.get("company_descriptors", [])}
+        self.generic_first = {w.lower() for w in rules.get("generic_name_words", [])}
         self.other_desc = [w.lower() for w in rules.get("other_descriptors", [])]
         self.roles = sorted(
             (r.lower() for r in rules.get("company_roles", [])), key=len, reverse=True
@@ -392,6 +393,7 @@ class CompanyFinder:
 
         self._spread_lists(full, parties)
         self._all_occurrences(doc, full, parties, taken)
+        self._first_word_mentions(doc, full, parties, taken)
         self._merge_short_forms(full, parties)
         for key, p in parties.items():
             if p.known:
@@ -548,6 +550,42 @@ class CompanyFinder:
                 if span is None or any(i in taken for i in range(span.start, span.end)):
                     continue
                 p.mentions.append((m.start(), m.end(), m.group(0), "rule"))
+
+    def _first_word_mentions(self, doc: Doc, text: str, parties: dict[str, Party], taken) -> None:
+        """'Sandpiper' after 'Sandpiper Semiconductor' names the same company: news shortens a
+        company to the first word of its name. Only a distinctive word counts (not a
+        generic one, a place, a legal suffix or a month), only where no other party's name
+        starts with it, and only written alone (not opening another capitalised name)."""
+        firsts: dict[str, list[Party]] = {}
+        for p in parties.values():
+            firsts.setdefault(p.name.split()[0], []).append(p)
+        for first, owners in firsts.items():
+            p = owners[0]
+            low = first.lower().rstrip(".")
+            if (
+                len(owners) > 1
+                or p.known
+                or p.kind != "company"
+                or len(p.name.split()) < 2
+                or len(first) < 4
+                or not first[:1].isupper()
+                or not first.isalpha()
+                or low in self.generic_first
+                or low in self.places
+                or low in self.suffixes
+                or low in DATE_WORDS
+            ):
+                continue
+            have = {s for s, _, _, _ in p.mentions}
+            pattern = r"(?<![\w-])" + re.escape(first) + r"(?![\w-])(?!\s+[A-Z0-9])"
+            for m in re.finditer(pattern, text):
+                if m.start() in have:
+                    continue
+                span = doc.char_span(m.start(), m.end())
+                if span is None or any(i in taken for i in range(span.start, span.end)):
+                    continue
+                p.mentions.append((m.start(), m.end(), m.group(0), "rule"))
+                p.aliases.add(first)
 
     def _merge_short_forms(self, text: str, parties: dict[str, Party]) -> None:
         """'Cadence' after 'Cadence Design Systems' is the same company; 'FTC' after '(FTC)' too."""
