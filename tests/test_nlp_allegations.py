@@ -176,6 +176,22 @@ def test_an_accuser_whose_targets_go_unnamed_is_not_made_the_accused(analyzer):
     assert set(al.accused) == {"DeepSeek", "Moonshot AI", "MiniMax"}
 
 
+@pytest.mark.parametrize(
+    "sentence,response",
+    [
+        ("Zorbix, which is owned by the media group Alphabet, said it would appeal.", "disputed"),
+        ("Zorbix rejected Alphabet's claims, calling them baseless.", "denied"),
+    ],
+)
+def test_a_response_past_an_aside_or_a_possessive(analyzer, sentence, response):
+    text = (
+        "Zorbix, a Boston-based startup, was sued by the Federal Trade Commission over fake "
+        "reviews. " + sentence
+    )
+    a = analyzer.analyze(text)
+    assert ("Zorbix", response) in {(r.company, r.response) for r in a.responses}, a.responses
+
+
 def test_negative_article_has_no_allegations(analyzer):
     text = (
         "Microsoft reported a 16% rise in quarterly revenue on Wednesday. Chief executive Satya "

@@ -21,6 +21,11 @@ SPOKES = re.compile(
 )
 
 
+POSSESSIVE = re.compile(r"(?:'s|’s|')(?!\w)")
+# What opens an aside between a subject and its verb: a relative clause or an apposition.
+ASIDE = re.compile(
+    r"\s*(?:which|who|whose|a|an|the|owned|part|one|its|formerly|based|backed)\b", re.I
+)
 # A subject that stands for every accused party: "None of the three companies has
 # commented", "The companies did not respond", "Neither firm replied".
 COLLECTIVE = re.compile(
@@ -79,7 +84,7 @@ def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> li
                 # "it is far from settled that...", "what remains disputed": nobody answers
                 if IMPERSONAL.search(pre):
                     continue
-                who = _subject(slots, s0 + m.start(), accused)
+                who = _subject(slots, s0 + m.start(), accused, ctx.text)
                 group: list[str] = []
                 if who is None and len(accused) > 1 and COLLECTIVE.search(pre):
                     who, group = accused[0], accused[1:]
@@ -99,14 +104,26 @@ def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> li
     return out
 
 
-def _subject(slots: list[Slot], pos: int, accused: list[str]) -> str | None:
+def _subject(slots: list[Slot], pos: int, accused: list[str], text: str) -> str | None:
+    """The accused party that answers at `pos`: the nearest one before it, unless another
+    organisation stands between them that is not a mere modifier ("Anthropic's claims")
+    or inside an aside ("Publivox, which is owned by Mediavane, said it would appeal")."""
     before = [s for s in slots if s.end <= pos]
     for s in reversed(before):
         if s.key in accused:
             return s.key
         if s.kind in ("company", "regulator", "court", "government"):
+            if POSSESSIVE.match(text, s.end) or _in_aside(text, s, pos):
+                continue
             return None
     return None
+
+
+def _in_aside(text: str, slot: Slot, pos: int) -> bool:
+    """Whether a party sits in a clause set off by commas before `pos`."""
+    opened = text.rfind(",", 0, slot.start)
+    closed = text.find(",", slot.end, pos)
+    return opened != -1 and closed != -1 and bool(ASIDE.match(text, opened + 1))
 
 
 def _coordinated(slots: list[Slot], text: str, who: str, pos: int, accused: list[str]) -> list[str]:
