@@ -7,8 +7,8 @@ SQLite). Then the stored texts are analysed alone through the `tracker
 analyze` path (`analyze_texts(workers=1)`) in the same process: the ratio
 total / analyze-only says how well fetching and storing hide behind the NLP.
 Finally the run is repeated with nothing new, twice: with the feeds answering
-304 to the stored ETag, and with ETags ignored (feeds re-downloaded and
-re-parsed, every entry found already stored).
+304 to the stored ETag, and with the site sending no ETag (feeds re-downloaded;
+a feed's unchanged bytes are recognised by their hash, so none is parsed again).
 
 The NLP model is loaded before any timing, so neither side pays for it.
 

@@ -30,14 +30,17 @@ def _page(i: int) -> str:
             + "</article></body></html>")
 
 
+def _feed(base: str) -> str:
+    items = "".join(
+        f"<item><title>Story {i}</title><link>{base}/a/{i}.html</link>"
+        f"<guid>story-{i}</guid></item>" for i in range(N_ARTICLES))
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title>'
+            f"<link>{base}</link><description>d</description>{items}</channel></rss>")
+
+
 @pytest.fixture
 def slow_site(loopback, tmp_path):  # noqa: F811
-    items = "".join(
-        f"<item><title>Story {i}</title><link>{loopback.base}/a/{i}.html</link>"
-        f"<guid>story-{i}</guid></item>" for i in range(N_ARTICLES))
-    feed = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title>'
-            f"<link>{loopback.base}</link><description>d</description>{items}</channel></rss>")
-    loopback.route("/feed.xml", body=feed, content_type="application/rss+xml")
+    loopback.route("/feed.xml", body=_feed(loopback.base), content_type="application/rss+xml")
     for i in range(N_ARTICLES):
         loopback.route(f"/a/{i}.html", body=_page(i), content_type="text/html", delay=0.15)
     feeds = tmp_path / "feeds.yaml"
@@ -107,6 +110,34 @@ def test_sigkill_at_any_point_then_rerun_completes(slow_site, tmp_path, kill_aft
     out, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err
     _check_complete(db)
+
+
+@pytest.mark.parametrize("validator", ["etag", "same bytes"])
+def test_entries_a_killed_run_queued_are_fetched_by_the_next_despite_an_unchanged_feed(
+        slow_site, loopback, tmp_path, validator):  # noqa: F811
+    """The killed run recorded the feed (its ETag, the hash of its bytes) before all of its
+    entries were stored; the next run must not take the feed's "nothing new" for an answer."""
+    loopback.route("/feed.xml", body=_feed(loopback.base), content_type="application/rss+xml",
+                   etag='"v1"' if validator == "etag" else None)
+    db = tmp_path / "etag.db"
+    proc = _start(slow_site, db)
+    try:
+        _wait_for(db, 3, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _articles(db) < N_ARTICLES
+    rerun = _start(slow_site, db)
+    out, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err
+    _check_complete(db)
+    # once a run has finished, an unchanged feed costs nothing again
+    third = _start(slow_site, db)
+    out, err = third.communicate(timeout=60)
+    assert third.returncode == 0, err
+    assert "0/1 feeds fetched, 1 unchanged" in out, out
 
 
 def test_ctrl_c_stops_cleanly_with_a_summary(slow_site, tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import hashlib
 import logging
 import os
 import time
@@ -358,7 +359,8 @@ def _feed_due(state: dict, now: datetime) -> bool:
 
 async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_utils.Database,
                      summary: RunSummary, *,
-                     analyzer: Analyzer, force: bool, progress: Progress | None) -> None:
+                     analyzer: Analyzer, force: bool, progress: Progress | None,
+                     recover: bool = False) -> None:
     from tracker.feeds import parse_feed
     from tracker.fetch import Fetcher, next_fetch_after, next_quiet_fetch
     from tracker.urls import canonical_url
@@ -444,9 +446,15 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
                 progress("feed", {"feed": feed.label, "status": "skipped",
                                   "next": state["next_fetch"]})
             return
-        result = await fetcher.fetch(feed.url, etag=state.get("etag"),
-                                     last_modified=state.get("last_modified"), trusted=True,
-                                     kind="feed")
+        trust = not recover
+        result = await fetcher.fetch(feed.url, etag=state.get("etag") if trust else None,
+                                     last_modified=state.get("last_modified") if trust else None,
+                                     trusted=True, kind="feed")
+        body_hash = (hashlib.sha256(result.content).hexdigest()
+                     if result.ok and result.content else None)
+        if trust and body_hash is not None and body_hash == state.get("body_hash"):
+            # the same bytes as last time: nothing new, and nothing to parse
+            result = replace(result, not_modified=True)
         if result.not_modified:
             summary.feeds_not_modified += 1
             store.record_feed_fetch(db, feed_id, result, changed=False,
@@ -503,7 +511,8 @@ async def _run_async(config: Config, db: sqlite_utils.Database, writer: sqlite_u
             changed = known < len(entries)
             store.record_feed_fetch(db, feed_id, result, entries=len(entries),
                                     parse_error=parsed.error, changed=changed,
-                                    next_fetch=None if changed else quiet_next(state))
+                                    next_fetch=None if changed else quiet_next(state),
+                                    body_hash=body_hash)
             while page_tasks:
                 await asyncio.gather(*page_tasks)
         finally:
@@ -581,11 +590,14 @@ def run(config: Config, db_path: str, *, force: bool = False, nlp: bool = True,
         # transaction on a shared connection would be committed half-done by the
         # feed bookkeeping the event loop writes meanwhile.
         writer = store.open_db(db_path, migrate=False)
+        # After a killed or interrupted run, feeds are fetched and read in full once: what
+        # the feeds' ETags and hashes vouch for was queued, but maybe never stored.
+        recover = store.last_run_unfinished(db)
         run_id = store.start_run(db, summary.started.isoformat())
         analyzer = Analyzer(config.settings, enabled=nlp)
         try:
             asyncio.run(_run_async(config, db, writer, summary, analyzer=analyzer, force=force,
-                                   progress=progress))
+                                   progress=progress, recover=recover))
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:

@@ -367,6 +367,11 @@ CREATE TRIGGER alleged_types_allegation_au AFTER UPDATE OF article_id ON allegat
     WHERE id IN (old.article_id, new.article_id);
 END;
 """),
+    (9, "feed body hash", """
+-- tracker.pipeline: the hash of a feed's last body, so a feed served again byte for byte
+-- (by a server that sends no ETag or Last-Modified) is known unchanged without parsing it.
+ALTER TABLE feeds ADD COLUMN body_hash TEXT;
+"""),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -504,11 +509,13 @@ def feed_state(db: sqlite_utils.Database, feed_id: int) -> dict:
 
 def record_feed_fetch(db: sqlite_utils.Database, feed_id: int, result: FetchResult, *,
                       entries: int = 0, parse_error: str | None = None,
-                      next_fetch: str | None = None, changed: bool = True) -> None:
+                      next_fetch: str | None = None, changed: bool = True,
+                      body_hash: str | None = None) -> None:
     """Store the outcome of fetching one feed: status, validators, error count, next fetch.
 
     `changed` is False for a successful fetch that brought nothing new; such
-    fetches are counted in `unchanged_runs` (reset by the next change).
+    fetches are counted in `unchanged_runs` (reset by the next change). `body_hash`
+    is the hash of the body just parsed (kept until the next one).
     """
     now = now_iso()
     with db.conn:
@@ -525,9 +532,11 @@ def record_feed_fetch(db: sqlite_utils.Database, feed_id: int, result: FetchResu
                 "last_error = ?, last_error_reason = ?, error_count = 0, "
                 "etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
                 "next_fetch = ?, entries_total = entries_total + ?, "
-                "unchanged_runs = CASE WHEN ? THEN 0 ELSE unchanged_runs + 1 END WHERE id = ?",
+                "unchanged_runs = CASE WHEN ? THEN 0 ELSE unchanged_runs + 1 END, "
+                "body_hash = COALESCE(?, body_hash) WHERE id = ?",
                 [now, now, result.status, parse_error, "parse" if parse_error else None,
-                 result.etag, result.last_modified, next_fetch, entries, int(changed), feed_id],
+                 result.etag, result.last_modified, next_fetch, entries, int(changed),
+                 body_hash, feed_id],
             )
 
 
@@ -742,6 +751,21 @@ def _save_analysis(db: sqlite_utils.Database, article_id: int, analysis: Analysi
 def start_run(db: sqlite_utils.Database, started: str) -> int:
     with db.conn:
         return db.execute("INSERT INTO runs (started) VALUES (?)", [started]).lastrowid
+
+
+def last_run_unfinished(db: sqlite_utils.Database) -> bool:
+    """Whether the latest run was killed or interrupted before it stored everything it
+    had queued: its feeds' validators and body hashes then vouch for entries that were
+    never stored, and the next run must not trust them."""
+    row = db.execute("SELECT finished, summary FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return False
+    if row[0] is None:
+        return True
+    try:
+        return bool(json.loads(row[1] or "{}").get("interrupted"))
+    except (TypeError, ValueError):
+        return True
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, summary: dict) -> None:
