@@ -542,14 +542,7 @@ class CompanyFinder:
         for p in parties.values():
             if p.known or p.kind != "company":
                 continue
-            have = {s for s, _, _, _ in p.mentions}
-            for m in re.finditer(r"(?<![\w-])" + re.escape(p.name) + r"(?![\w-])", text):
-                if m.start() in have:
-                    continue
-                span = doc.char_span(m.start(), m.end())
-                if span is None or any(i in taken for i in range(span.start, span.end)):
-                    continue
-                p.mentions.append((m.start(), m.end(), m.group(0), "rule"))
+            _add_occurrences(doc, text, p, r"(?<![\w-])" + re.escape(p.name) + r"(?![\w-])", taken)
 
     def _first_word_mentions(self, doc: Doc, text: str, parties: dict[str, Party], taken) -> None:
         """'Sandpiper' after 'Sandpiper Semiconductor' names the same company: news shortens a
@@ -576,15 +569,8 @@ class CompanyFinder:
                 or low in DATE_WORDS
             ):
                 continue
-            have = {s for s, _, _, _ in p.mentions}
             pattern = r"(?<![\w-])" + re.escape(first) + r"(?![\w-])(?!\s+[A-Z0-9])"
-            for m in re.finditer(pattern, text):
-                if m.start() in have:
-                    continue
-                span = doc.char_span(m.start(), m.end())
-                if span is None or any(i in taken for i in range(span.start, span.end)):
-                    continue
-                p.mentions.append((m.start(), m.end(), m.group(0), "rule"))
+            if _add_occurrences(doc, text, p, pattern, taken):
                 p.aliases.add(first)
 
     def _merge_short_forms(self, text: str, parties: dict[str, Party]) -> None:
@@ -633,3 +619,18 @@ class CompanyFinder:
     def __call__(self, doc: Doc, gaz_spans: list[Span] | None = None, text: str | None = None):
         self._redirect = {}
         return self.find(doc, gaz_spans, text)
+
+
+def _add_occurrences(doc: Doc, text: str, p: Party, pattern: str, taken: set) -> bool:
+    """Add every match of `pattern` outside other names as a mention of `p`; True if any."""
+    have = {s for s, _, _, _ in p.mentions}
+    added = False
+    for m in re.finditer(pattern, text):
+        if m.start() in have:
+            continue
+        span = doc.char_span(m.start(), m.end())
+        if span is None or any(i in taken for i in range(span.start, span.end)):
+            continue
+        p.mentions.append((m.start(), m.end(), m.group(0), "rule"))
+        added = True
+    return added
