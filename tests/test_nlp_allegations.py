@@ -131,6 +131,9 @@ def test_descriptive_reference_resolves(analyzer):
         ("Zorbix apologised and acknowledged the mistakes.", "admitted"),
         ("Zorbix agreed to pay $10 million to settle the case.", "settled"),
         ("Zorbix said it was looking into the matter.", "investigating"),
+        # past an aside or a possessive naming another company
+        ("Zorbix, which is owned by the media group Alphabet, said it would appeal.", "disputed"),
+        ("Zorbix rejected Alphabet's claims, calling them baseless.", "denied"),
     ],
 )
 def test_responses(analyzer, sentence, response):
@@ -174,22 +177,6 @@ def test_an_accuser_whose_targets_go_unnamed_is_not_made_the_accused(analyzer):
     (al,) = analyzer.analyze(named).allegations
     assert al.accuser == "Anthropic"
     assert set(al.accused) == {"DeepSeek", "Moonshot AI", "MiniMax"}
-
-
-@pytest.mark.parametrize(
-    "sentence,response",
-    [
-        ("Zorbix, which is owned by the media group Alphabet, said it would appeal.", "disputed"),
-        ("Zorbix rejected Alphabet's claims, calling them baseless.", "denied"),
-    ],
-)
-def test_a_response_past_an_aside_or_a_possessive(analyzer, sentence, response):
-    text = (
-        "Zorbix, a Boston-based startup, was sued by the Federal Trade Commission over fake "
-        "reviews. " + sentence
-    )
-    a = analyzer.analyze(text)
-    assert ("Zorbix", response) in {(r.company, r.response) for r in a.responses}, a.responses
 
 
 def test_negative_article_has_no_allegations(analyzer):
