@@ -26,6 +26,11 @@ from tracker.records import Analysis, Entity, ExtractedArticle, FeedConfig, Fetc
 # --- migrations -------------------------------------------------------------------------
 # Each migration is (version, name, SQL script). Append only; never edit a released one.
 
+# Migration 8's triggers: recompute an article's alleged_types from its allegations.
+_RECOUNT_TYPES = """UPDATE articles SET alleged_types = (SELECT group_concat(t.type, char(31))
+        FROM allegations al JOIN allegation_types t ON t.allegation_id = al.id
+        WHERE al.article_id = articles.id)"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema", """
 CREATE TABLE feeds (
@@ -324,7 +329,7 @@ CREATE INDEX idx_incident_keys_incident ON incident_keys(incident_id);
 INSERT INTO incident_keys (key, incident_id) SELECT '?', id FROM incidents
     WHERE merged_into IS NULL;
 """),
-    (8, "allegation types in the search index", """
+    (8, "allegation types in the search index", f"""
 -- tracker.search: an article's allegation types (char(31)-joined, NULL when none) kept on
 -- the article and in its narrow search index, so the type filter and the type facet read
 -- them in the same lookup as the date instead of two more per matching article. The
@@ -336,34 +341,24 @@ UPDATE articles SET alleged_types = (SELECT group_concat(t.type, char(31)) FROM 
 DROP INDEX idx_articles_search;
 CREATE INDEX idx_articles_search ON articles(id, published, source, language, alleged_types);
 CREATE TRIGGER alleged_types_ai AFTER INSERT ON allegation_types BEGIN
-    UPDATE articles SET alleged_types = (SELECT group_concat(t.type, char(31))
-        FROM allegations al JOIN allegation_types t ON t.allegation_id = al.id
-        WHERE al.article_id = articles.id)
+    {_RECOUNT_TYPES}
     WHERE id = (SELECT article_id FROM allegations WHERE id = new.allegation_id);
 END;
 CREATE TRIGGER alleged_types_ad AFTER DELETE ON allegation_types BEGIN
-    UPDATE articles SET alleged_types = (SELECT group_concat(t.type, char(31))
-        FROM allegations al JOIN allegation_types t ON t.allegation_id = al.id
-        WHERE al.article_id = articles.id)
+    {_RECOUNT_TYPES}
     WHERE id = (SELECT article_id FROM allegations WHERE id = old.allegation_id);
 END;
 CREATE TRIGGER alleged_types_au AFTER UPDATE ON allegation_types BEGIN
-    UPDATE articles SET alleged_types = (SELECT group_concat(t.type, char(31))
-        FROM allegations al JOIN allegation_types t ON t.allegation_id = al.id
-        WHERE al.article_id = articles.id)
+    {_RECOUNT_TYPES}
     WHERE id IN (SELECT article_id FROM allegations
                  WHERE id IN (old.allegation_id, new.allegation_id));
 END;
 CREATE TRIGGER alleged_types_allegation_ad AFTER DELETE ON allegations BEGIN
-    UPDATE articles SET alleged_types = (SELECT group_concat(t.type, char(31))
-        FROM allegations al JOIN allegation_types t ON t.allegation_id = al.id
-        WHERE al.article_id = articles.id)
+    {_RECOUNT_TYPES}
     WHERE id = old.article_id;
 END;
 CREATE TRIGGER alleged_types_allegation_au AFTER UPDATE OF article_id ON allegations BEGIN
-    UPDATE articles SET alleged_types = (SELECT group_concat(t.type, char(31))
-        FROM allegations al JOIN allegation_types t ON t.allegation_id = al.id
-        WHERE al.article_id = articles.id)
+    {_RECOUNT_TYPES}
     WHERE id IN (old.article_id, new.article_id);
 END;
 """),
