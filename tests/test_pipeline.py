@@ -322,3 +322,40 @@ def test_nlp_worker_processes_store_the_same_results(site, tmp_path):
                 "JOIN articles a ON a.id = al.article_id").fetchall())
 
     assert found(two) == found(one) and found(one)
+
+
+def test_a_run_that_did_not_finish_makes_the_next_one_distrust_feed_validators(tmp_path):
+    db = store.open_db(str(tmp_path / "runs.db"))
+    assert store.last_run_unfinished(db) is False  # no run yet
+    cases = [
+        (None, None, True),  # killed: never finished
+        ("2026-01-01T00:00:00+00:00", '{"interrupted": true}', True),  # Ctrl-C
+        ("2026-01-01T00:00:00+00:00", '{"complete": false}', True),  # stopped by an error
+        ("2026-01-01T00:00:00+00:00", "not json", True),
+        ("2026-01-01T00:00:00+00:00", '{"complete": true}', False),
+        ("2026-01-01T00:00:00+00:00", '{"articles_new": 3}', False),  # before "complete"
+    ]
+    for finished, summary, expected in cases:
+        with db.conn:
+            db.execute("INSERT INTO runs (started, finished, summary) VALUES (?, ?, ?)",
+                       ["2026-01-01T00:00:00+00:00", finished, summary])
+        assert store.last_run_unfinished(db) is expected, (finished, summary)
+    db.conn.close()
+
+
+def test_a_run_stopped_by_an_error_is_recorded_incomplete(site, tmp_path, db_path, monkeypatch):
+    config = load_config(write_feeds(tmp_path, site))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(pipeline, "store_pages", broken)
+    monkeypatch.setattr(pipeline, "process_pages", broken)
+    with pytest.raises(RuntimeError):
+        pipeline.run(config, str(db_path), nlp=False)
+    db = store.open_db(str(db_path))
+    assert store.last_run_unfinished(db) is True
+    db.conn.close()
+    monkeypatch.undo()
+    done = pipeline.run(config, str(db_path), nlp=False)
+    assert done.articles_new == 3 and done.feeds_not_modified == 0  # every feed read in full

@@ -595,14 +595,17 @@ def run(config: Config, db_path: str, *, force: bool = False, nlp: bool = True,
         recover = store.last_run_unfinished(db)
         run_id = store.start_run(db, summary.started.isoformat())
         analyzer = Analyzer(config.settings, enabled=nlp)
+        complete = False
         try:
             asyncio.run(_run_async(config, db, writer, summary, analyzer=analyzer, force=force,
                                    progress=progress, recover=recover))
+            complete = True
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
             summary.finished = datetime.now(UTC).replace(microsecond=0)
-            store.finish_run(db, run_id, summary.to_dict())
+            # a run stopped by an error is as unfinished as a killed one (see recover)
+            store.finish_run(db, run_id, {**summary.to_dict(), "complete": complete})
             writer.conn.close()
             db.conn.close()
     return summary

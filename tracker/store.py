@@ -749,18 +749,19 @@ def start_run(db: sqlite_utils.Database, started: str) -> int:
 
 
 def last_run_unfinished(db: sqlite_utils.Database) -> bool:
-    """Whether the latest run was killed or interrupted before it stored everything it
-    had queued: its feeds' validators and body hashes then vouch for entries that were
-    never stored, and the next run must not trust them."""
+    """Whether the latest run was killed, interrupted or stopped by an error before it
+    stored everything it had queued: its feeds' validators and body hashes then vouch
+    for entries that were never stored, and the next run must not trust them."""
     row = db.execute("SELECT finished, summary FROM runs ORDER BY id DESC LIMIT 1").fetchone()
     if row is None:
         return False
     if row[0] is None:
         return True
     try:
-        return bool(json.loads(row[1] or "{}").get("interrupted"))
+        summary = json.loads(row[1] or "{}")
     except (TypeError, ValueError):
         return True
+    return bool(summary.get("interrupted")) or summary.get("complete") is False
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, summary: dict) -> None:
