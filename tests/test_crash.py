@@ -132,6 +132,7 @@ def test_entries_a_killed_run_queued_are_fetched_by_the_next_despite_an_unchange
     rerun = _start(slow_site, db)
     out, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err
+    assert "The previous run did not finish, so every feed was read in full" in out
     _check_complete(db)
     # once a run has finished, an unchanged feed costs nothing again
     third = _start(slow_site, db)

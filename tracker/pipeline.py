@@ -592,7 +592,7 @@ def run(config: Config, db_path: str, *, force: bool = False, nlp: bool = True,
         writer = store.open_db(db_path, migrate=False)
         # After a killed or interrupted run, feeds are fetched and read in full once: what
         # the feeds' ETags and hashes vouch for was queued, but maybe never stored.
-        recover = store.last_run_unfinished(db)
+        recover = summary.full_read = store.last_run_unfinished(db)
         run_id = store.start_run(db, summary.started.isoformat())
         analyzer = Analyzer(config.settings, enabled=nlp)
         complete = False

@@ -301,6 +301,8 @@ class RunSummary:
     allegations_new: int = 0
     companies_seen: int = 0
     interrupted: bool = False
+    # the previous run did not finish: feeds were read in full, ETags and hashes ignored
+    full_read: bool = False
     errors: list[dict] = field(default_factory=list)  # {"feed"|"url": ..., "error": ...}
 
     def to_dict(self) -> dict:

@@ -74,6 +74,9 @@ def print_summary(summary: RunSummary, db_path: str, seconds: float) -> None:
     click.echo(f"  {s.entries_seen} entries; {s.articles_new} new articles, "
                f"{s.articles_linked} already stored (linked), {s.pages_failed} pages failed; "
                f"{s.allegations_new} allegations found.")
+    if s.full_read:
+        click.echo("  The previous run did not finish, so every feed was read in full "
+                   "(entries it had queued but not stored are fetched now).")
     feed_errors = [e for e in s.errors if "feed" in e]
     if feed_errors:
         click.echo("  Feed problems:")
