@@ -179,6 +179,35 @@ def test_an_accuser_whose_targets_go_unnamed_is_not_made_the_accused(analyzer):
     assert set(al.accused) == {"DeepSeek", "Moonshot AI", "MiniMax"}
 
 
+@pytest.mark.parametrize(
+    "text,accused",
+    [
+        ("LinkedIn's 2012 data breach affected 117 million accounts, its owner Microsoft said.",
+         "LinkedIn"),
+        # the gazetteer knows LinkedIn's parent
+        ("LinkedIn's 2012 data breach affected 117 million accounts, Microsoft said.",
+         "LinkedIn"),
+        ("Oracle, the company that now owns Cerner, said on Tuesday that Cerner's 2012 data "
+         "breach affected 117 million accounts.", "Cerner"),
+        ("Comcast, which owns Sky, said on Tuesday that Sky's 2012 data breach affected 117 "
+         "million accounts.", "Sky"),
+    ],
+)
+def test_an_owner_disclosing_a_breach_at_its_business_is_not_its_accuser(analyzer, text,
+                                                                          accused):
+    (al,) = analyzer.analyze(text).allegations
+    assert (al.accuser, al.accused) == (None, (accused,))
+
+
+def test_the_parent_of_a_company_accused_by_name_is_not_accused_alone(analyzer):
+    text = (
+        "The European Commission fined Google EUR 2.4 billion for abusing its dominance in "
+        "search. For Alphabet, the fine itself is affordable."
+    )
+    pairs = {(al.accuser, al.accused) for al in analyzer.analyze(text).allegations}
+    assert pairs == {("European Commission", ("Google",))}
+
+
 def test_negative_article_has_no_allegations(analyzer):
     text = (
         "Microsoft reported a 16% rise in quarterly revenue on Wednesday. Chief executive Satya "

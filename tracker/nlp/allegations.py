@@ -104,6 +104,17 @@ COMPLAINANT_RE = re.compile(
     r"(?:[\w-]+\s+){0,3}$",
     re.I,
 )
+# A company introduced as the owner of the business it speaks about.
+OWNER_BEFORE_RE = re.compile(
+    r"\b(?:its|their)\s+(?:new\s+|former\s+|current\s+)?(?:owner|parent(?:\s+company)?)\s*,?\s*$",
+    re.I,
+)
+OWNER_AFTER_RE = re.compile(
+    r"\s*,?\s*(?:(?:the|a|an)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:unit|division|subsidiary|arm|business|company|group|firm|conglomerate)\s+)?"
+    r"(?:that|which)\s+(?:now\s+)?(?:houses|owns|runs|operates|controls)\b",
+    re.I,
+)
 EMPLOYER_RE = re.compile(
     r"(?:'s|’s)?\s+(?:former\s+|senior\s+|own\s+)?(?:engineer|employee|executive|worker|staffer"
     r"|contractor|general\s+counsel|spokes(?:person|man|woman)|lawyers?|attorneys?"
@@ -583,6 +594,22 @@ class AllegationFinder:
                     accused = after_acc
         if accuser is not None:
             accused = [s for s in accused if s.key != accuser.key]
+            owned = [
+                s for s in accused if (p := ctx.parties.get(s.key)) and p.parent == accuser.key
+            ]
+            if accuser.kind == "company" and (
+                owned and len(owned) == len(accused)
+                or any(
+                    OWNER_BEFORE_RE.search(text[max(0, o.start - s0 - 40) : o.start - s0])
+                    or OWNER_AFTER_RE.match(text, o.end - s0)
+                    for o in slots
+                    if o.key == accuser.key
+                )
+            ):
+                # "its new owner Verizon said", "Oath, the Verizon unit that now houses
+                # Yahoo, said", a parent the gazetteer knows: an owner discloses what
+                # happened at its business
+                accuser = None
         accused = [s for s in accused if s.kind != "person" or self._accusable_person(text, s0, s)]
         # "a former Amazon Web Services engineer", "NBCUniversal's general counsel": the
         # company only says where a person works

@@ -373,12 +373,25 @@ class Analyzer:
         # a party that accuses someone in this article is not, unnamed, the accused of a
         # sentence that merely mentions it next to the cue words
         accusers = {c.accuser for c in claims if c.accuser}
+        # ...nor is the parent or a subsidiary of a party accused by name ("For Alphabet,
+        # the fine is affordable" after the Commission fined Google)
+        family = {
+            rel
+            for a in named_accused
+            if (p := ctx.parties.get(a)) is not None
+            for rel in [p.parent] + [k for k, q in ctx.parties.items() if q.parent == a]
+            if rel
+        }
         groups: dict[tuple, list[SentenceClaim]] = {}
         for c in claims:
             accused = (
                 c.accused
                 if c.accuser
-                else [a for a in c.accused if a not in named_accused and a not in accusers]
+                else [
+                    a
+                    for a in c.accused
+                    if a not in named_accused and a not in accusers and a not in family
+                ]
             )
             if not accused:
                 continue
