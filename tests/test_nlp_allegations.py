@@ -208,6 +208,16 @@ def test_the_parent_of_a_company_accused_by_name_is_not_accused_alone(analyzer):
     assert pairs == {("European Commission", ("Google",))}
 
 
+def test_bare_prosecutors_are_the_prosecutors_the_article_names_more_exactly(analyzer):
+    text = (
+        "Regulators and prosecutors brought a barrage of charges against Zorbix Corp on "
+        "Tuesday. In Manhattan, federal prosecutors unsealed an indictment charging Zorbix Corp "
+        "with wire fraud."
+    )
+    accusers = {al.accuser for al in analyzer.analyze(text).allegations}
+    assert "federal prosecutors" in accusers and "prosecutors" not in accusers
+
+
 def test_negative_article_has_no_allegations(analyzer):
     text = (
         "Microsoft reported a 16% rise in quarterly revenue on Wednesday. Chief executive Satya "

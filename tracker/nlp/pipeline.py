@@ -369,6 +369,13 @@ class Analyzer:
             if p is not None and p.kind == "person" and all(a in org_accused for a in c.accused):
                 c.accuser = None
         self._inherit_authority(ctx, claims)
+        # "prosecutors" in the lede are the "federal prosecutors" of the story: a bare
+        # group the article also names more exactly is that group
+        bodies = [k for k, p in ctx.parties.items() if p.kind == "regulator" and not p.mentions]
+        for c in claims:
+            longer = [g for g in bodies if c.accuser and g.endswith(" " + c.accuser)]
+            if c.accuser in bodies and len(longer) == 1:
+                c.accuser = longer[0]
         named_accused = {a for c in claims if c.accuser for a in c.accused}
         # a party that accuses someone in this article is not, unnamed, the accused of a
         # sentence that merely mentions it next to the cue words
