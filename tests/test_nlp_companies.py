@@ -192,3 +192,21 @@ def test_a_company_shortened_to_its_first_word_is_the_same_company(analyzer):
     assert ("Kestrelon Semiconductor", "admitted") in {(r.company, r.response) for r in a.responses}
     # a generic first word stands for nobody
     assert all(m.text != "Global" for e in a.entities for m in e.mentions)
+
+
+@pytest.mark.parametrize(
+    "title,name",
+    [
+        ("Authors Sue Quillmark AI, Saying It Trained On 190,000 Pirated Books", "Quillmark AI"),
+        ("Novelists Sue Inkwell Labs, Saying It Trained On Pirated Books", "Inkwell Labs"),
+    ],
+)
+def test_a_headline_verb_is_not_part_of_the_name(analyzer, title, name):
+    a = analyzer.analyze(
+        "A group of authors led by novelist Jane Doe sued the startup on Tuesday, accusing it "
+        "of training its language models on pirated books.",
+        title=title,
+    )
+    names = {e.name for e in a.entities}
+    assert name in names
+    assert not any(n.lower().startswith("sue ") for n in names)

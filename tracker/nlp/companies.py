@@ -13,7 +13,9 @@ from tracker.nlp.resources import Gazetteer, load_places
 
 NER_LABELS = {"ORG", "PERSON", "PRODUCT"}
 DETERMINERS = {"the", "The", "THE"}
-SPLIT_WORDS = {"sued", "sues", "said", "says", "v.", "vs", "vs."}
+# Verbs (a headline capitalises them) and case names that end a name the model ran on.
+SPLIT_WORDS = {"sue", "sued", "sues", "accuse", "accuses", "accused", "fines", "fined", "said",
+               "says", "v.", "vs", "vs."}
 BAD_CHARS = re.compile(r"[|/\n£€$:<>=\"]|^\W|\d{3,}")
 ACRONYM = re.compile(r"^[A-Z]{2,5}$")
 # Suffixes that make any name a company, whatever else it contains.
@@ -417,7 +419,10 @@ class CompanyFinder:
             end -= 1
         # NER sometimes swallows a verb or a second name: "Universal sued Midjourney"
         for i in range(start, end):
-            if doc[i].text in SPLIT_WORDS or doc[i].text == ",":
+            if doc[i].text == "," or doc[i].lower_ in SPLIT_WORDS:
+                if i == start and doc[i].text != ",":
+                    start += 1  # a headline's verb read into the name: "Authors Sue Scribewell"
+                    continue
                 end = i
                 break
         if end <= start:
