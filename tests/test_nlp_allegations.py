@@ -218,6 +218,15 @@ def test_bare_prosecutors_are_the_prosecutors_the_article_names_more_exactly(ana
     assert "federal prosecutors" in accusers and "prosecutors" not in accusers
 
 
+def test_a_department_gives_way_to_its_own_bureau(analyzer):
+    text = (
+        "The Commerce Department accused Huawei of export violations on Tuesday. The Bureau of "
+        "Industry and Security fined Huawei $5 million for shipping chips to Iran."
+    )
+    pairs = {(al.accuser, al.accused) for al in analyzer.analyze(text).allegations}
+    assert pairs == {("Bureau of Industry and Security", ("Huawei",))}
+
+
 def test_negative_article_has_no_allegations(analyzer):
     text = (
         "Microsoft reported a 16% rise in quarterly revenue on Wednesday. Chief executive Satya "

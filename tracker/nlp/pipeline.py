@@ -457,6 +457,21 @@ class Analyzer:
             for c in claims:
                 if c.accuser is None and FURTHER_STEP_RE.search(c.text):
                     c.accuser = lead
+        # a department gives way to its own bureau accusing the same party ("the Commerce
+        # Department said" of what its Bureau of Industry and Security did)
+        for c in claims:
+            if kinds.get(c.accuser) not in AUTHORITY_KINDS:
+                continue
+            below = {
+                d.accuser
+                for d in claims
+                if d.accuser
+                and (p := ctx.parties.get(d.accuser)) is not None
+                and p.parent == c.accuser
+                and set(c.accused) & set(d.accused)
+            }
+            if len(below) == 1:
+                c.accuser = below.pop()
         by_regulator = {a for c in claims if kinds.get(c.accuser) == "regulator" for a in c.accused}
         for c in claims:
             if (
