@@ -28,18 +28,20 @@ ASIDE = re.compile(
 )
 # A subject that stands for every accused party: "None of the three companies has
 # commented", "The companies did not respond", "Neither firm replied".
-COLLECTIVE = re.compile(
-    r"\b(?:(?:none|neither)\s+of\s+(?:the|them|these|those)?\s*(?:\w+\s+)?"
+_NONE_OF = (
+    r"\b(?:none|neither)\s+of\s+(?:the|them|these|those)?\s*(?:\w+\s+)?"
     r"(?:companies|firms|labs|startups|businesses|groups|defendants)?"
-    r"|neither\s+(?:company|firm|lab|startup)"
-    r"|(?:the|both|all)\s+(?:two\s+|three\s+|four\s+|five\s+)?"
+)
+COLLECTIVE = re.compile(
+    rf"(?:{_NONE_OF}"
+    r"|\bneither\s+(?:company|firm|lab|startup)"
+    r"|\b(?:the|both|all)\s+(?:two\s+|three\s+|four\s+|five\s+)?"
     r"(?:companies|firms|labs|startups|businesses|defendants))\s*$",
     re.I,
 )
+# "None of them has commented": silence told without a negated cue word
 COLLECTIVE_SILENCE = re.compile(
-    r"\b(?:none|neither)\s+of\s+(?:the|them|these|those)?\s*(?:\w+\s+)?"
-    r"(?:companies|firms|labs|startups|businesses|defendants)?\s*"
-    r"(?:has|have|had)\s+(?:yet\s+)?(?:publicly\s+)?(?:commented|responded|replied)",
+    rf"{_NONE_OF}\s*(?:has|have|had)\s+(?:yet\s+)?(?:publicly\s+)?(?:commented|responded|replied)",
     re.I,
 )
 
@@ -50,6 +52,12 @@ def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> li
         return []
     out: list[Response] = []
     seen = set()
+
+    def add(party: str, rid: str, sent) -> None:
+        if (party, rid) not in seen:
+            seen.add((party, rid))
+            out.append(Response(party, rid, sent.text.strip(), sent.start_char, sent.end_char))
+
     last_accused = accused[0]
     for si, sent in enumerate(ctx.sents):
         text = sent.text
@@ -60,11 +68,7 @@ def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> li
             last_accused = named[0].key
         if len(accused) > 1 and COLLECTIVE_SILENCE.search(text):
             for party in accused:
-                if (party, "no_comment") not in seen:
-                    seen.add((party, "no_comment"))
-                    out.append(
-                        Response(party, "no_comment", text.strip(), sent.start_char, sent.end_char)
-                    )
+                add(party, "no_comment", sent)
         for rid, rx in tax.response_res.items():
             if rx is None:
                 continue
@@ -96,11 +100,7 @@ def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> li
                     continue
                 others = group or _coordinated(slots, ctx.text, who, s0 + m.start(), accused)
                 for party in [who, *others]:
-                    key = (party, rid)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    out.append(Response(party, rid, text.strip(), sent.start_char, sent.end_char))
+                    add(party, rid, sent)
     return out
 
 
