@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -235,8 +236,10 @@ def load_rules() -> dict:
     return _read_structured(RULES_FILE)
 
 
+@functools.lru_cache(maxsize=4)
 def load_places(path: Path = PLACES_FILE) -> dict[str, list[str]]:
-    """Names of places and peoples by NER label (GPE, NORP), from tracker/data/places.yaml."""
+    """Names of places and peoples by NER label (GPE, NORP), from tracker/data/places.yaml
+    (read once: the NER step and the company step both use them; do not mutate)."""
     data = _read_structured(path) or {}
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping of GPE/NORP -> list of names", path=str(path))
