@@ -9,11 +9,15 @@ per query kind and the ratios the targets are about (p95 within 2x bare FTS5;
 steadier figure on a shared machine), with each kind's median match count and
 median result count (search's total: the articles it ranks and counts in the facets).
 
-Two groups of queries: the typical ones (text + company + date range and the
-like) match a fixed share of the corpus, so even the bare MATCH, which has to
-rank every match, grows about tenfold from 100k to 1M; the constant-match ones
-look for rare case references that match as many articles at any size, which
-is what the growth target can be held to.
+Three groups of queries. The typical ones are the issue's own: free text (a
+word, a phrase, an OR, a prefix) + a company + a date range, facets included;
+the targets are about them. A company has about as many articles at every size,
+but FTS5 still walks the text's whole match list, which grows with the corpus.
+The broad one (text + type + dates, no company) matches a fixed share of the
+corpus, so its result set, and even the bare MATCH, grows about tenfold from 100k
+to 1M. The constant-match ones look for rare case references that match as
+many articles at any size. Search runs on the connection the tool itself opens
+(read-only, memory-mapped), not one tuned for the benchmark.
 
     .venv/bin/python benchmarks/search_bench.py                 # 100k and 1M
     .venv/bin/python benchmarks/search_bench.py --sizes 100000  # 100k only
@@ -179,17 +183,23 @@ def build(path: Path, n: int, seed: int = 7) -> dict:
     return {"n": n, "companies": n_companies, "seconds": round(time.monotonic() - t0, 1)}
 
 
-TYPICAL = ("text+company+dates", "phrase+company+dates", "text+type+dates",
-           "prefix+company+subsid")
+TYPICAL = ("text+company+dates", "phrase+company+dates", "OR+company+dates",
+           "prefix+company+subsid+dates")
+BROAD = ("text+type+dates",)
 CONSTANT = ("rare", "rare OR rare+dates", "rare+type")
+GROUPS = {"typical": TYPICAL, "broad": BROAD, "constant": CONSTANT}
+
+
+def group_of(kind: str) -> str:
+    return next(name for name, kinds in GROUPS.items() if kind in kinds)
 
 
 def queries(rng: random.Random, n_companies: int) -> list[tuple[str, SearchFilters]]:
-    """Typical analyst questions; companies, dates and codes drawn at random each time.
+    """Analyst questions; companies, dates and codes drawn at random each time.
 
-    The typical kinds match a fixed share of the corpus (so a bare MATCH grows
-    with it); the constant kinds look for rare case references, whose match
-    count is the same at every size.
+    The typical kinds are text + company + date range; the broad kind matches
+    a fixed share of the corpus (so a bare MATCH grows with it); the constant
+    kinds look for rare case references, whose match count is the same at every size.
     """
     def company() -> str:
         return f"{rng.randrange(n_companies) + 1}"
@@ -209,12 +219,15 @@ def queries(rng: random.Random, n_companies: int) -> list[tuple[str, SearchFilte
     out.append(("phrase+company+dates", SearchFilters(query='"model distillation"',
                                                        company=company(), since=since)))
     since, until = span()
+    out.append(("OR+company+dates", SearchFilters(query="privacy OR consent", company=company(),
+                                                   since=since, until=until)))
+    since, until = span()
+    out.append(("prefix+company+subsid+dates", SearchFilters(
+        query="hack* OR attackers", company=company(), include_subsidiaries=True, since=since)))
+    since, until = span()
     out.append(("text+type+dates", SearchFilters(query="privacy OR consent",
                                                   types=("privacy_violation",),
                                                   since=since, until=until)))
-    out.append(("prefix+company+subsid", SearchFilters(query="hack* OR attackers",
-                                                        company=company(),
-                                                        include_subsidiaries=True)))
     out.append(("rare", SearchFilters(query=code())))
     since, until = span()
     out.append(("rare OR rare+dates", SearchFilters(query=f"{code()} OR {code()}", since=since,
@@ -240,7 +253,6 @@ def measure(path: Path, n_companies: int, rounds: int, seed: int = 11) -> dict:
     """
     rng = random.Random(seed)
     db = open_db(path, readonly=True)
-    db.execute("PRAGMA cache_size=-400000")
     samples: dict[str, dict[str, list[float]]] = {}
     matches: dict[str, list[int]] = {}
     results: dict[str, list[int]] = {}  # search()'s total: what the facets count
@@ -266,7 +278,7 @@ def measure(path: Path, n_companies: int, rounds: int, seed: int = 11) -> dict:
                     total = search(db, f, limit=20, facets=True).total
                 got[side] = (time.perf_counter() - w, time.thread_time() - c)
             results.setdefault(kind, []).append(total)
-            for group in (kind, "typical" if kind in TYPICAL else "constant"):
+            for group in (kind, group_of(kind)):
                 bucket = samples.setdefault(group, {})
                 for side, (wall, cpu) in got.items():
                     bucket.setdefault(side, []).append(wall)
@@ -293,11 +305,12 @@ def report(n: int, rounds: int, res: dict) -> None:
           "results = median search total, the articles ranked and counted in the facets)")
     print(f"  {'query':24} {'matches':>8} {'results':>7} {'p50':>7} {'p95':>7} {'bare p50':>8} "
           f"{'bare p95':>8} {'p95 x':>6} {'cpu p95 x':>9}")
-    for kind in (*TYPICAL, "typical", *CONSTANT, "constant"):
+    for kind in (*TYPICAL, "typical", *BROAD, "broad", *CONSTANT, "constant"):
         if kind not in res:
             continue
         r = res[kind]
-        label = {"typical": "ALL typical", "constant": "ALL constant-match"}.get(kind, kind)
+        label = {"typical": "ALL typical", "broad": "ALL broad",
+                 "constant": "ALL constant-match"}.get(kind, kind)
         matches = f"{r['matches']:,}" if "matches" in r else ""
         found = f"{r['results']:,}" if "results" in r else ""
         print(f"  {label:24} {matches:>8} {found:>7} {r['p50']:7.2f} {r['p95']:7.2f} "
@@ -344,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     targets: dict[str, str] = {}
     for n in sizes:
         label = f"{n // 1000}k" if n % 1_000_000 else f"{n // 1_000_000}M"
-        for group in ("typical", "constant"):
+        for group in GROUPS:
             r = results[n][group]
             ratios[f"{group} p95 / bare p95 @{label}"] = round(_x(r["p95"], r["bare_p95"]), 3)
             ratios[f"{group} cpu p95 / bare @{label}"] = round(
@@ -353,17 +366,17 @@ def main(argv: list[str] | None = None) -> int:
     if len(sizes) >= 2:
         lo, hi = sizes[0], sizes[-1]
         print(f"\ngrowth {lo:,} -> {hi:,} (p95): search / bare FTS5; median results")
-        for kind in (*TYPICAL, "typical", *CONSTANT, "constant"):
+        for kind in (*TYPICAL, "typical", *BROAD, "broad", *CONSTANT, "constant"):
             small, big = results[lo][kind], results[hi][kind]
             found = (f"   results x{_x(big['results'], small['results']):5.2f}"
                      if "results" in small else "")
             print(f"  {kind:24} x{_x(big['p95'], small['p95']):5.2f} / "
                   f"x{_x(big['bare_p95'], small['bare_p95']):5.2f}{found}")
-        for group in ("typical", "constant"):
+        for group in GROUPS:
             small, big = results[lo][group], results[hi][group]
             ratios[f"{group} growth search p95"] = round(_x(big["p95"], small["p95"]), 3)
             ratios[f"{group} growth bare p95"] = round(_x(big["bare_p95"], small["bare_p95"]), 3)
-            targets[f"{group} growth search p95"] = "<= 3"
+        targets["typical growth search p95"] = "<= 3"
     emit({"benchmark": "search_bench", "ratios": ratios, "targets": targets,
           "machine": machine(), "rounds": args.rounds, "build_seconds": built,
           "results": {str(n): {k: {m: round(v, 3) for m, v in r.items()} for k, r in res.items()}

@@ -13,6 +13,7 @@ from tests.support import sampledb
 from tracker.cli import main
 from tracker.errors import QueryError
 from tracker.search import (
+    MARK_START,
     SearchFilters,
     filter_clause,
     fts_query,
@@ -263,19 +264,35 @@ def test_cli_help_has_example():
 def test_company_seek_path_gives_same_results(db, monkeypatch):
     import tracker.search as search_mod
 
-    assert not search_mod._few_company_articles(db, SearchFilters(company="Aliyun"), "clou*")
+    assert not search_mod._company_plan(db, SearchFilters(company="Aliyun"), "clou*").seek
     filters = SearchFilters(query="cloud OR breach OR security", company="Aliyun",
                             include_subsidiaries=True)
     # 26 matches, 1 company article: FTS5 seeks to the company's articles.
-    assert search_mod._few_company_articles(db, filters, fts_query(filters.query))
+    assert search_mod._company_plan(db, filters, fts_query(filters.query)).seek
     seek = search(db, filters)
     monkeypatch.setattr(search_mod, "SEEK_COST", 10_000)  # force the walk over every match
-    assert not search_mod._few_company_articles(db, filters, fts_query(filters.query))
+    assert not search_mod._company_plan(db, filters, fts_query(filters.query)).seek
     walk = search(db, filters)
     assert seek.total == walk.total == 1
     assert [(h.id, round(h.score, 6)) for h in seek.hits] == [
         (h.id, round(h.score, 6)) for h in walk.hits]
     assert seek.facets == walk.facets
+
+
+@pytest.mark.parametrize("query", ["cloud OR breach OR security", "clou* OR accounts"])
+def test_snippets_made_in_the_main_query_match_the_page_pass(db, monkeypatch, query):
+    import tracker.search as search_mod
+
+    filters = SearchFilters(query=query, company="Alibaba", include_subsidiaries=True)
+    assert search_mod._company_plan(db, filters, fts_query(query)).inline_snippets
+    inline = search(db, filters)
+    assert inline.hits and all(MARK_START in h.snippet_marked for h in inline.hits)
+    monkeypatch.setattr(search_mod, "INLINE_SNIPPET_MAX", 0)  # a company too big to inline
+    assert not search_mod._company_plan(db, filters, fts_query(query)).inline_snippets
+    paged = search(db, filters)
+    assert [(h.id, h.snippet_marked) for h in inline.hits] == [
+        (h.id, h.snippet_marked) for h in paged.hits]
+    assert inline.total == paged.total and inline.facets == paged.facets
 
 
 # --- incidents, copies and date flags ---------------------------------------------------------
@@ -387,3 +404,8 @@ def test_cli_incident_and_collapse(incident_path, idb):
     assert f"incident {inc}: Northwind Robotics" in table
     assert "copy of article" in table and "1 copy; incident" in table
     assert run(["--incident", "zero"], incident_path).exit_code == 2
+
+
+def test_readonly_connections_read_through_a_memory_map(db):
+    # The web server and search open read-only: pages come from the shared OS cache.
+    assert db.execute("PRAGMA mmap_size").fetchone()[0] > 0

@@ -452,12 +452,14 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     has_text = bool(filters.query and filters.query.strip())
     match = fts_query(filters.query) if has_text else None
     company_on = "a.id"
+    inline_snippets = False
     if has_text and filters.company:
         # Either FTS5 seeks to each of a few company articles, or it walks the
         # matches and each is first looked up in the company's article list
         # (`+` keeps the list away from FTS5), before any other filter or BM25.
-        few = _few_company_articles(db, filters, match)
-        company_on = "articles_fts.rowid" if few else "+articles_fts.rowid"
+        plan = _company_plan(db, filters, match)
+        company_on = "articles_fts.rowid" if plan.seek else "+articles_fts.rowid"
+        inline_snippets = plan.inline_snippets
     # A filter on allegation types alone is tested on the article's alleged_types (kept
     # in the search index with the date), not with two lookups per matching article.
     types_apart = bool(filters.types) and not (
@@ -472,15 +474,18 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
         params += list(filters.types)
     types_col = "a.alleged_types" if facets else "NULL"
     if has_text:
+        # Snippets made while FTS5 is on the match cost a few microseconds each; made
+        # afterwards for the page, each id is another seek (or, for a prefix, a walk).
+        snip = "snippet(articles_fts, 1, ?, ?, '…', 28)" if inline_snippets else "NULL"
         base = ("SELECT a.id AS id, bm25(articles_fts, 3.0, 1.0) AS score, "
-                f"a.published AS published, a.source AS source, {types_col} AS tys "
-                "FROM articles_fts "
+                f"a.published AS published, a.source AS source, {types_col} AS tys, "
+                f"{snip} AS snip FROM articles_fts "
                 "JOIN articles a INDEXED BY idx_articles_search ON a.id = articles_fts.rowid "
                 f"WHERE articles_fts MATCH ? AND {where}")
-        params = [match] + params
+        params = ([MARK_START, MARK_END] if inline_snippets else []) + [match] + params
     else:
         base = ("SELECT a.id AS id, NULL AS score, a.published AS published, a.source AS source, "
-                f"{types_col} AS tys FROM articles a WHERE {where}")
+                f"{types_col} AS tys, NULL AS snip FROM articles a WHERE {where}")
     ctes = f"m AS MATERIALIZED ({base})"
     if sort == "relevance" and has_text:
         order = "score, id DESC"
@@ -491,21 +496,22 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     # (small) matching set as the outer loop; left to itself the planner may
     # scan a whole table and probe the set instead.
     shown = "s" if collapse_copies else "m"
-    parts = [f"SELECT * FROM (SELECT 'hit' AS k, id AS v, score AS n, published AS p FROM {shown} "
-             f"ORDER BY {order} LIMIT ? OFFSET ?)",
-             f"SELECT 'total', NULL, COUNT(*), NULL FROM {shown}"]
+    parts = [f"SELECT * FROM (SELECT 'hit' AS k, id AS v, score AS n, published AS p, snip AS s "
+             f"FROM {shown} ORDER BY {order} LIMIT ? OFFSET ?)",
+             f"SELECT 'total', NULL, COUNT(*), NULL, NULL FROM {shown}"]
     tail_params: list = [limit, offset]
     if facets:
         parts += [
-            "SELECT * FROM (SELECT 'year', substr(published, 1, 4) AS y, COUNT(*), NULL FROM m "
-            "WHERE published IS NOT NULL GROUP BY y ORDER BY y DESC LIMIT 30)",
-            "SELECT * FROM (SELECT 'source', source, COUNT(*) AS n, NULL FROM m "
+            "SELECT * FROM (SELECT 'year', substr(published, 1, 4) AS y, COUNT(*), NULL, NULL "
+            "FROM m WHERE published IS NOT NULL GROUP BY y ORDER BY y DESC LIMIT 30)",
+            "SELECT * FROM (SELECT 'source', source, COUNT(*) AS n, NULL, NULL FROM m "
             "WHERE source IS NOT NULL GROUP BY source ORDER BY n DESC, source LIMIT ?)",
             # Type counts come back per combination of types; Python adds them up.
-            "SELECT 'tys', tys, COUNT(*), NULL FROM m WHERE tys IS NOT NULL GROUP BY tys",
+            "SELECT 'tys', tys, COUNT(*), NULL, NULL FROM m WHERE tys IS NOT NULL GROUP BY tys",
             # Counted by company id, named after: a name lookup per company, not per mention.
-            "SELECT * FROM (SELECT 'company', c.name, g.n AS n, NULL FROM (SELECT ac.company_id "
-            "AS cid, COUNT(*) AS n FROM m CROSS JOIN article_companies ac ON ac.article_id = m.id "
+            "SELECT * FROM (SELECT 'company', c.name, g.n AS n, NULL, NULL FROM "
+            "(SELECT ac.company_id AS cid, COUNT(*) AS n FROM m "
+            "CROSS JOIN article_companies ac ON ac.article_id = m.id "
             "GROUP BY ac.company_id) g CROSS JOIN companies c ON c.id = g.cid "
             "ORDER BY n DESC, c.name LIMIT ?)",
         ]
@@ -523,11 +529,13 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
         if has_text and _match_fails(db, match):
             raise _query_error(exc, filters.query) from exc
         raise
-    hit_rows = [(v, n, p) for k, v, n, p in result_rows if k == "hit"]
-    total = next((n for k, _, n, _ in result_rows if k == "total"), 0)
+    hit_rows = [(v, n, p) for k, v, n, p, _ in result_rows if k == "hit"]
+    snippets = ({v: s for k, v, _, _, s in result_rows if k == "hit" and s}
+                if inline_snippets else None)
+    total = next((n for k, _, n, _, _ in result_rows if k == "total"), 0)
     facet_map: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS} if facets else {}
     type_counts: dict[str, int] = {}
-    for k, v, n, _ in result_rows:
+    for k, v, n, _, _ in result_rows:
         if k in facet_map:
             facet_map[k].append((v, n))
         elif k == "tys":
@@ -541,7 +549,7 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
         hit_rows.sort(key=lambda r: (r[1], -r[0]))
     else:
         hit_rows.sort(key=lambda r: (r[2] is None, _neg(r[2]), -r[0]))
-    hits = _hits(db, hit_rows, match)
+    hits = _hits(db, hit_rows, match, snippets)
     return SearchResult(hits=tuple(hits), total=total, facets=facet_map, filters=filters,
                         sort=sort, limit=limit, offset=offset)
 
@@ -558,32 +566,46 @@ _SEP = "\x1f"
 # articles walking wins whatever the number of matches.
 SEEK_COST = 12
 SEEK_MAX_ARTICLES = 200
+# Up to this many company articles, the main query makes the snippets (about 5 µs
+# each, measured at 1M articles) instead of a second pass for the page's hits,
+# which for a prefix query walks every match again (2-3 ms at 1M articles). Even
+# when every one of them matches, that is no more than BM25 and the facets already
+# spend on each matching article.
+INLINE_SNIPPET_MAX = 4000
 
 
-def _few_company_articles(db: sqlite_utils.Database, filters: SearchFilters, match: str) -> bool:
-    """True when FTS5 should seek to each company article instead of walking the matches.
+@dataclass(frozen=True)
+class CompanyPlan:
+    """How search() reads a text query filtered to one company's articles."""
 
-    That pays when the text matches over SEEK_COST times as many articles as
-    the company has. Both counts stop early (at SEEK_MAX_ARTICLES company
-    articles and at the number of matches that would decide), so deciding costs
-    a fraction of a walk.
+    seek: bool  # FTS5 seeks to each company article instead of walking the matches
+    inline_snippets: bool  # few enough articles for the main query to make the snippets
+
+
+def _company_plan(db: sqlite_utils.Database, filters: SearchFilters, match: str) -> CompanyPlan:
+    """Seek when the text matches over SEEK_COST times as many articles as the company has.
+
+    Both counts stop early (at the most company articles either choice needs
+    to know about, and at the number of matches that would decide), so
+    deciding costs a fraction of a walk.
     """
-    if "*" in match:
-        return False  # FTS5 expands a prefix again on every seek: walking is cheaper
     sub, sub_params = _company_ids_sql(filters.company, filters.include_subsidiaries)
+    cap = max(SEEK_MAX_ARTICLES, INLINE_SNIPPET_MAX + 1)
     n_company = db.execute(
         f"SELECT COUNT(*) FROM (SELECT 1 FROM article_companies WHERE company_id IN ({sub}) "
-        "LIMIT ?)", sub_params + [SEEK_MAX_ARTICLES]).fetchone()[0]
-    if n_company >= SEEK_MAX_ARTICLES:
-        return False
+        "LIMIT ?)", sub_params + [cap]).fetchone()[0]
+    inline = n_company <= INLINE_SNIPPET_MAX
+    if "*" in match or n_company >= SEEK_MAX_ARTICLES:
+        # FTS5 expands a prefix again on every seek: walking is cheaper.
+        return CompanyPlan(seek=False, inline_snippets=inline)
     need = SEEK_COST * (n_company + 1)
     try:
         n_match = db.execute(
             "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)",
             [match, need]).fetchone()[0]
     except sqlite3.OperationalError:
-        return False  # the main query reports the malformed query
-    return n_match >= need
+        n_match = 0  # the main query reports the malformed query
+    return CompanyPlan(seek=n_match >= need, inline_snippets=inline)
 
 
 def _neg(value: str | None) -> tuple:
@@ -606,7 +628,9 @@ def _in_list(values: list) -> tuple[str, list]:
     return ",".join("?" * size), list(values) + [None] * (size - len(values))
 
 
-def _hits(db: sqlite_utils.Database, hit_rows: list[tuple], match: str | None) -> list[Hit]:
+def _hits(db: sqlite_utils.Database, hit_rows: list[tuple], match: str | None,
+          snippets: dict[int, str] | None = None) -> list[Hit]:
+    """The page's hits; `snippets` are the ones the main query already made, if it did."""
     ids = [r[0] for r in hit_rows]
     if not ids:
         return []
@@ -615,8 +639,8 @@ def _hits(db: sqlite_utils.Database, hit_rows: list[tuple], match: str | None) -
         f"SELECT id, url, title, published, fetched, source, language, date_source, "
         f"date_flags, substr(text, 1, 400) AS head FROM articles WHERE id IN ({marks})", pids))}
     links = incident_links(db, ids)
-    snippets: dict[int, str] = {}
-    if match:
+    if snippets is None and match:
+        snippets = {}
         # FTS5 takes `rowid IN (...)` as one seek per id, not a scan of every match.
         # A prefix term is expanded again on every seek, so there one walk over the
         # ids' range is cheaper (`+rowid` keeps the list out of FTS5's hands).
@@ -640,7 +664,7 @@ def _hits(db: sqlite_utils.Database, hit_rows: list[tuple], match: str | None) -
         a = articles.get(aid)
         if a is None:
             continue
-        snippet = snippets.get(aid) or _head(a["head"])
+        snippet = (snippets or {}).get(aid) or _head(a["head"])
         link = links.get(aid, {})
         out.append(Hit(id=aid, url=a["url"], title=a["title"], published=a["published"],
                        fetched=a["fetched"], source=a["source"], language=a["language"],

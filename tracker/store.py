@@ -400,6 +400,15 @@ def content_hash(text: str) -> str:
 # --- opening ------------------------------------------------------------------------------
 
 
+# Read-only connections (search, the web server, exports) read the file through a
+# memory map: pages come straight from the OS cache that every reader shares, not
+# through each connection's 2 MB page cache. On a 1M-article database (1.7 GB) it
+# saves about 5% of a company search (benchmarks/search_bench.py), and a server's
+# workers share one copy of the pages. SQLite caps the map at its compile-time limit
+# (2 GB in the usual builds); past that it reads the rest as before.
+READ_MMAP_BYTES = 1 << 32
+
+
 def open_db(path: str | Path, *, readonly: bool = False,
             migrate: bool = True) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database; read-only opens never write."""
@@ -411,6 +420,7 @@ def open_db(path: str | Path, *, readonly: bool = False,
                     f"database {path} does not exist: run `tracker run` or `tracker demo` first"
                 )
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            conn.execute(f"PRAGMA mmap_size={READ_MMAP_BYTES}")
             db = sqlite_utils.Database(conn)
             check_version(db, path)
             return db
