@@ -274,3 +274,27 @@ def test_missing_model_names_install_command(monkeypatch):
             nlp_model.load_nlp()
     finally:
         nlp_model.load_nlp.cache_clear()
+
+
+def test_an_authority_finding_gives_the_type(analyzer):
+    a = analyzer.analyze(
+        "The CNIL fined Marvelo Labs €3 million on Tuesday. Marvelo Labs said it would appeal. "
+        "The authority found that the company had sold customers' personal data without their "
+        "consent."
+    )
+    (al,) = [al for al in a.allegations if "Marvelo Labs" in al.accused]
+    assert al.accuser == "CNIL"
+    assert "privacy_violation" in al.types
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "The watchdog fined the company $3 million for misleading buyers.",
+        "The regulator accused the company of misleading buyers about battery life.",
+    ],
+)
+def test_a_reference_does_not_run_across_a_clause(analyzer, second):
+    # "The watchdog fined the company" is two phrases, not one reference to the company
+    a = analyzer.analyze("Marvelo Labs sells phones. " + second)
+    assert [al.accused for al in a.allegations] == [("Marvelo Labs",)]

@@ -210,3 +210,23 @@ def test_a_headline_verb_is_not_part_of_the_name(analyzer, title, name):
     names = {e.name for e in a.entities}
     assert name in names
     assert not any(n.lower().startswith("sue ") for n in names)
+
+
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        (
+            "Britain's competition regulator fines Marlow Labs £2 million over fake reviews. "
+            "Marlow Labs said it would appeal.",
+            "Marlow Labs",
+        ),
+        (
+            "The CNIL fines Elena Labs €4 million over cookie banners. Elena Labs said it "
+            "would appeal the decision.",
+            "Elena Labs",
+        ),
+    ],
+)
+def test_a_name_ending_in_a_company_word_is_no_person(analyzer, text, name):
+    kinds = {e.name: e.kind for e in analyzer.analyze(text).entities}
+    assert kinds.get(name) == "company"

@@ -27,7 +27,9 @@ ACCUSER_VERB_RE = re.compile(
     re.I,
 )
 ATTRIB_RE = re.compile(
-    r"\b(?:said|says|say|claims?|claimed|according\s+to|argues|contends|told|reported)\b", re.I
+    r"\b(?:said|says|say|claims?|claimed|according\s+to|argues|contends|told|reported"
+    r"|(?:found|concluded|determined)\s+that)\b",
+    re.I,
 )
 # A stage in a hypothetical ("could face lawsuits") is not reached; one that is asked for
 # ("wants civil penalties") is not reached beyond the filing.
@@ -121,6 +123,13 @@ EMPLOYER_RE = re.compile(
     r"|chief\s+(?:[a-z]+\s+){0,2}officer)s?\b"
 )
 PRONOUNS = {"it", "its", "they", "their"}
+# A word between "the" and a reference noun describes the noun ("the San Francisco-based AI
+# company"); a function word or a speech verb there means the noun opens a phrase of its own
+# ("the authority found that the company").
+REF_GAP_WORD = (
+    r"(?!(?:the|a|an|that|which|who|and|or|but|of|to|in|on|at|by|with|for|from|is|was|are|were"
+    r"|has|had|have|said|says|found|told|its|their|it|they)\s)"
+)
 SPEAKS_RE = re.compile(
     r"^\W{0,3}(?:alleges?|alleged|alleging|accus\w+|claim(?:s|ed|ing)?|says|said|saying|sues|sued"
     r"|suing)\b",
@@ -172,7 +181,7 @@ class AllegationFinder:
         self.tax = taxonomy
         nouns = "|".join(re.escape(n) for n in rules.get("reference_nouns", []))
         self.ref_re = re.compile(
-            rf"\b(?:the|The)\s+(?:[\w.'&-]+\s+){{0,4}}?(?:{nouns})\b"
+            rf"\b(?:the|The)\s+(?:{REF_GAP_WORD}[\w.'&-]+\s+){{0,4}}?(?:{nouns})\b"
             r"|\b(?:the|The)\s+[A-Z][\w .,'-]{0,30}?-based\s+(?:[\w-]+\s+){0,3}?[a-z][\w-]+\b"
             rf"|\b(?:[A-Z]\w+(?:'s|’s))\s+(?:biggest|largest|leading|second-largest|top)\s+(?:[\w-]+\s+){{0,3}}?"
             rf"(?:{nouns})\b"

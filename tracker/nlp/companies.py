@@ -506,7 +506,9 @@ class CompanyFinder:
             return "product" if p.product else "other"
         if " " not in text and text.lower() in self.company_desc | {"company", "commission"}:
             return "other"
-        if self.has_suffix(text) and p.ner_orgs:
+        # a person's name does not end in "Labs" or "Systems": the model's PERSON reading of
+        # such a name is wrong
+        if self.has_suffix(text) and (p.ner_orgs or p.ner_persons):
             return "company"
         if p.ner_persons > p.ner_orgs:
             return "person"
