@@ -298,3 +298,13 @@ def test_a_reference_does_not_run_across_a_clause(analyzer, second):
     # "The watchdog fined the company" is two phrases, not one reference to the company
     a = analyzer.analyze("Marvelo Labs sells phones. " + second)
     assert [al.accused for al in a.allegations] == [("Marvelo Labs",)]
+
+
+def test_an_accusing_pronoun_is_the_authority_before_it(analyzer):
+    a = analyzer.analyze(
+        "Marvelo Labs said it was cooperating with the CNIL. The CNIL has been one of Europe's "
+        "busiest regulators. It fined Pelloran Inc €15 million last year over its cookie banners."
+    )
+    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
+    assert ("CNIL", "Pelloran Inc") in pairs
+    assert ("Marvelo Labs", "Pelloran Inc") not in pairs

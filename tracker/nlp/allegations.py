@@ -307,6 +307,13 @@ class AllegationFinder:
         earlier = [s for s in ctx.slots[si] if s.end <= pos and s.kind == "company"]
         if earlier:
             return earlier[-1]
+        if prefer:
+            # "The Garante ... It fined OpenAI": the pronoun that accuses is the authority
+            # the story was about
+            for sj in range(si - 1, max(-1, si - 3), -1):
+                cands = [s for s in ctx.slots[sj] if s.kind in prefer]
+                if cands:
+                    return cands[0]
         for sj in range(si - 1, max(-1, si - 3), -1):
             cands = [s for s in ctx.slots[sj] if s.kind == "company"]
             if cands:
