@@ -159,6 +159,17 @@ def test_punctuated_words_are_quoted_not_errors(db):
     assert search(db, SearchFilters(query='"fake accounts" OR title:amende')).total == 1
 
 
+def test_column_filter_on_a_phrase(db):
+    # Searched in the title only, not the word "title" next to a phrase.
+    assert fts_query('title:"fake accounts" text:"U.S. firm"') == (
+        'title:"fake accounts" text:"U.S. firm"')
+    # The fillers' titles say "Filler report", their texts "Routine cloud security".
+    assert search(db, SearchFilters(query='title:"filler report"')).total == 25
+    assert search(db, SearchFilters(query='text:"filler report"')).total == 0
+    assert search(db, SearchFilters(query='text:"routine cloud security"')).total == 25
+    assert search(db, SearchFilters(query='title:"routine cloud security"')).total == 0
+
+
 def test_bad_dates_and_paging(db):
     with pytest.raises(QueryError, match="not a real date"):
         search(db, SearchFilters(since="2025-02-30"))
@@ -264,19 +275,33 @@ def test_cli_help_has_example():
 def test_company_seek_path_gives_same_results(db, monkeypatch):
     import tracker.search as search_mod
 
-    assert not search_mod._company_plan(db, SearchFilters(company="Aliyun"), "clou*").seek
+    def plan(filters):
+        return search_mod._company_plan(db, filters, fts_query(filters.query))
+
+    assert not plan(SearchFilters(query="clou*", company="Aliyun")).seek
     filters = SearchFilters(query="cloud OR breach OR security", company="Aliyun",
                             include_subsidiaries=True)
-    # 26 matches, 1 company article: FTS5 seeks to the company's articles.
-    assert search_mod._company_plan(db, filters, fts_query(filters.query)).seek
-    seek = search(db, filters)
-    monkeypatch.setattr(search_mod, "SEEK_COST", 10_000)  # force the walk over every match
-    assert not search_mod._company_plan(db, filters, fts_query(filters.query)).seek
+    # 26 matches for 1 company article: walking them is cheaper than a seek ...
+    assert not plan(filters).seek
     walk = search(db, filters)
+    monkeypatch.setattr(search_mod, "SEEK_COST", 10)  # ... until a seek costs 10 steps
+    assert plan(filters).seek
+    seek = search(db, filters)
     assert seek.total == walk.total == 1
     assert [(h.id, round(h.score, 6)) for h in seek.hits] == [
         (h.id, round(h.score, 6)) for h in walk.hits]
     assert seek.facets == walk.facets
+
+
+def test_a_phrase_seeks_sooner_than_words(db):
+    import tracker.search as search_mod
+
+    # Both match the 25 fillers; a phrase's walk goes through its words' lists.
+    words = SearchFilters(query="cloud security", company="Aliyun")
+    phrase = SearchFilters(query='"cloud security"', company="Aliyun")
+    assert not search_mod._company_plan(db, words, fts_query(words.query)).seek
+    assert search_mod._company_plan(db, phrase, fts_query(phrase.query)).seek
+    assert search(db, phrase).total == search(db, words).total
 
 
 @pytest.mark.parametrize("query", ["cloud OR breach OR security", "clou* OR accounts"])

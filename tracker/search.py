@@ -250,7 +250,8 @@ def _plural(unit: str) -> str:
 
 # --- free-text query checking -------------------------------------------------------------
 
-_TOKEN_RE = re.compile(r'"(?:[^"]|"")*"|"|\(|\)|[^\s()"]+')
+# A column filter on a phrase (title:"data breach") is one token, like the phrase itself.
+_TOKEN_RE = re.compile(r'(?:(?:title|text):)?"(?:[^"]|"")*"|"|\(|\)|[^\s()"]+')
 _OPERATORS = ("AND", "OR", "NOT")
 # FTS5 barewords: letters, digits, underscore and any non-ASCII character.
 _BAREWORD_RE = re.compile(r"^[\w\u0080-\uffff]+\*?$")
@@ -324,7 +325,9 @@ def fts_query(query: str) -> str:
                 column, tok = col[1] + ":", col[2]
             if tok == "*" or set(tok) <= set("*^+-:."):
                 raise QueryError(f"{tok!r} in {query!r} is not a word to search for")
-            if _BAREWORD_RE.match(tok) and tok.upper() != "NEAR":
+            if tok.startswith('"'):
+                term = column + tok  # a phrase already quoted
+            elif _BAREWORD_RE.match(tok) and tok.upper() != "NEAR":
                 term = column + tok
             else:
                 prefix = tok.endswith("*")
@@ -559,13 +562,19 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
 _SEP = "\x1f"
 
 
-# Measured with benchmarks/search_bench.py (1M articles): a seek into the FTS
-# index for one article costs a dozen entries of a match walk (in which each
-# match is checked against the company's article list), and the seek grows
-# slowly with the length of the match list, so past a couple of hundred company
-# articles walking wins whatever the number of matches.
-SEEK_COST = 12
-SEEK_MAX_ARTICLES = 200
+# When FTS5 seeks to each company article instead of walking the text's matches
+# (each checked against the company's list). Measured on the search benchmark's
+# databases (100k and 1M articles): a seek costs 4-14 µs for a word and 17-33 µs
+# for a phrase, and a walk 40-100 ns a match for words. A phrase's walk goes
+# through its words' much longer lists, about 5 µs a phrase match. So seeking pays
+# from about 150 matches per company article for words, 5 for phrases. Past 100
+# company articles it stops paying at all: FTS5 recounts bm25's document
+# frequencies (a walk of each phrase's list) for every article a seek finds.
+SEEK_COST = 150
+SEEK_COST_PHRASE = 5
+SEEK_MAX_ARTICLES = 100
+# A quoted phrase of more than one word, or a NEAR group.
+_PHRASE_RE = re.compile(r'"[^"]*[^\w\u0080-\uffff"*][^"]*"|\bNEAR\(')
 # Up to this many company articles, the main query makes the snippets (about 5 µs
 # each, measured at 1M articles) instead of a second pass for the page's hits,
 # which for a prefix query walks every match again (2-3 ms at 1M articles). Even
@@ -583,7 +592,7 @@ class CompanyPlan:
 
 
 def _company_plan(db: sqlite_utils.Database, filters: SearchFilters, match: str) -> CompanyPlan:
-    """Seek when the text matches over SEEK_COST times as many articles as the company has.
+    """Seek when the text matches SEEK_COST times as many articles as the company has (or more).
 
     Both counts stop early (at the most company articles either choice needs
     to know about, and at the number of matches that would decide), so
@@ -598,7 +607,7 @@ def _company_plan(db: sqlite_utils.Database, filters: SearchFilters, match: str)
     if "*" in match or n_company >= SEEK_MAX_ARTICLES:
         # FTS5 expands a prefix again on every seek: walking is cheaper.
         return CompanyPlan(seek=False, inline_snippets=inline)
-    need = SEEK_COST * (n_company + 1)
+    need = (SEEK_COST_PHRASE if _PHRASE_RE.search(match) else SEEK_COST) * (n_company + 1)
     try:
         n_match = db.execute(
             "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)",
