@@ -308,3 +308,33 @@ def test_an_accusing_pronoun_is_the_authority_before_it(analyzer):
     pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
     assert ("CNIL", "Pelloran Inc") in pairs
     assert ("Marvelo Labs", "Pelloran Inc") not in pairs
+
+
+@pytest.mark.parametrize(
+    "speaker",
+    ["General counsel Ana Ruiz said", "Its chief executive, Ana Ruiz, said", "A spokesperson said"],
+)
+def test_an_officer_speaks_for_the_company_in_focus(analyzer, speaker):
+    a = analyzer.analyze(
+        f"Marvelo Labs makes chips. {speaker} Pelloran Inc had stolen its trade secrets."
+    )
+    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
+    assert pairs == {("Marvelo Labs", "Pelloran Inc")}
+
+
+def test_an_officer_of_the_focus_company_does_not_accuse_it(analyzer):
+    a = analyzer.analyze(
+        "Marvelo Labs sued Pelloran Inc over its scrapers on Monday. Marvelo Labs says Pelloran "
+        "Inc ignored its terms. Chief legal officer Ben Lee said AI firms should not be allowed "
+        "to scrape people's posts without limits on how they use it."
+    )
+    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
+    assert pairs == {("Marvelo Labs", "Pelloran Inc")}
+
+
+def test_a_former_officer_speaks_for_himself(analyzer):
+    a = analyzer.analyze(
+        "Pelloran Inc makes chips. Former security chief Ana Ruiz said Pelloran Inc had misled "
+        "regulators about hackers."
+    )
+    assert all(al.accuser != "Pelloran Inc" for al in a.allegations)

@@ -123,6 +123,14 @@ EMPLOYER_RE = re.compile(
     r"|chief\s+(?:[a-z]+\s+){0,2}officer)s?\b"
 )
 PRONOUNS = {"it", "its", "they", "their"}
+# A company officer (title, optional name) as the speaker of a sentence.
+OFFICER_SPEAKER_RE = re.compile(
+    r"(?:(?<=\s)|^)(?:[Cc]hief\s+(?:[a-z]+\s+){0,3}officer|[Gg]eneral\s+counsel|CEO|[Cc]hief\s+executive"
+    r"|[Pp]resident|[Cc]o-?founder|[Ff]ounder|[Cc]hair(?:man|woman)?|[Ss]pokes(?:person|man|woman)"
+    r"|[Hh]ead\s+of\s+(?:[a-z]+\s+){1,2}?(?=[A-Z,]))"
+    r"\s*,?\s*(?:[A-Z][\w.'’-]*,?\s+){0,3}?,?\s*(?:said|says|told|alleged|claimed|argued|added)\b"
+)
+FORMER_RE = re.compile(r"\b(?:former|ex-|then-)", re.I)
 # A word between "the" and a reference noun describes the noun ("the San Francisco-based AI
 # company"); a function word or a speech verb there means the noun opens a phrase of its own
 # ("the authority found that the company").
@@ -627,6 +635,8 @@ class AllegationFinder:
                 # happened at its business
                 accuser = None
         accused = [s for s in accused if s.kind != "person" or self._accusable_person(text, s0, s)]
+        if accuser is None or accuser.kind == "person":
+            accuser = self._officer_employer(ctx, si, slots, accuser, accused)
         # "a former Amazon Web Services engineer", "NBCUniversal's general counsel": the
         # company only says where a person works
         accused = [s for s in accused if not EMPLOYER_RE.match(text, s.end - s0)]
@@ -705,6 +715,34 @@ class AllegationFinder:
                 break
             out.append(s)
         return out
+
+    def _officer_employer(
+        self,
+        ctx: ArticleContext,
+        si: int,
+        slots: list[Slot],
+        accuser: Slot | None,
+        accused: list[Slot],
+    ) -> Slot | None:
+        """The company a titled officer speaks for ("Chief legal officer Ben Lee said ...",
+        "its general counsel said ..."), standing in for an unnamed or personal accuser: the
+        company named before the title, else the company in focus. An officer of the accused
+        accuses nobody; a former officer speaks for himself."""
+        sent = ctx.sents[si]
+        s0 = sent.start_char
+        m = OFFICER_SPEAKER_RE.search(sent.text)
+        if m is None or FORMER_RE.search(sent.text[max(0, m.start() - 12) : m.start()]):
+            return accuser
+        a, b = s0 + m.start(), s0 + m.end()
+        if accuser is not None and not (a <= accuser.start < b):
+            return accuser
+        owner = [s for s in slots if s.end <= a and a - s.end <= 3 and s.kind == "company"]
+        employer = owner[-1] if owner else self._pronoun_slot(ctx, si, a)
+        if employer is None:
+            return accuser
+        if any(x.key == employer.key for x in accused):
+            return None
+        return employer
 
     @staticmethod
     def _accusable_person(text: str, s0: int, slot: Slot) -> bool:
