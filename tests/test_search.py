@@ -88,6 +88,35 @@ def test_accuser_accused_type_status_apply_to_one_allegation(db):
                              "La CNIL inflige une amende"]
 
 
+def test_party_country_and_kind(db):
+    distillation = SearchFilters(accused_country=("Chinese",), types=("model_distillation",))
+    # "every distillation allegation against a Chinese lab"
+    assert set(titles(search(db, distillation))) == {
+        "Anthropic accuses Alibaba of model distillation",
+        "OpenAI says DeepSeek distilled its models"}
+    assert search(db, SearchFilters(accused_country=("CN",))).total == 3  # + Alibaba Cloud
+    # "EU" stands for the Union and its members: the Irish DPC and France's CNIL.
+    eu = search(db, SearchFilters(accuser_country=("EU",), accuser_kind=("regulator",)),
+                sort="date")
+    assert titles(eu) == ["EU regulator fines Meta EUR 1.2 billion over data transfers",
+                          "La CNIL inflige une amende"]
+    assert search(db, SearchFilters(accuser_country=("u.s.",))).total == 2
+    # Name, country and kind must hold for the same party.
+    assert search(db, SearchFilters(accused="Alibaba", accused_country=("US",))).total == 0
+    assert search(db, SearchFilters(accuser_country=("CN",))).total == 0
+    assert search(db, SearchFilters(accused_kind=("regulator",))).total == 0
+    assert search(db, SearchFilters(accused_kind=("Company",), accused_country=("SG",))).total == 0
+
+
+@pytest.mark.parametrize("filters,words", [
+    (SearchFilters(accused_country=("Chinaa",)), "unknown accused country 'Chinaa'"),
+    (SearchFilters(accuser_kind=("regulatr",)), "unknown accuser kind 'regulatr'"),
+])
+def test_party_filter_errors_name_the_value(db, filters, words):
+    with pytest.raises(QueryError, match=words):
+        search(db, filters)
+
+
 def test_dates_sources_tags_language(db):
     assert search(db, SearchFilters(since="2025")).total == 2
     assert search(db, SearchFilters(since="2024-11", until="2024-11")).total == 1
@@ -260,6 +289,17 @@ def test_cli_errors_are_one_line(sample_path, args, words):
     out = run(args, sample_path)
     assert out.exit_code == 2
     assert words in out.output and "Traceback" not in out.output
+
+
+def test_cli_party_country_and_kind(sample_path):
+    out = run(["--type", "model_distillation", "--accused-country", "China"], sample_path)
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("Results 1-2 of 2:")
+    out = run(["--status", "fined", "--accuser-country", "EU", "--accuser-kind", "Regulator",
+               "--format", "json"], sample_path)
+    assert len(json.loads(out.output)) == 2
+    bad = run(["--accused-country", "Atlantis"], sample_path)
+    assert bad.exit_code == 2 and "unknown accused country 'Atlantis'" in bad.output
 
 
 def test_cli_missing_database(tmp_path):

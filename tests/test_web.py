@@ -155,6 +155,21 @@ def test_api_mirrors_search(client):
     assert get(client, "/api/company/1").json()["name"] == "Anthropic"
 
 
+def test_party_country_and_kind_filters(client):
+    r = get(client, "/?type=model_distillation&accused_country=Chinese")
+    assert r.status_code == 200
+    assert "2 results" in r.text and 'value="Chinese"' in r.text
+    data = get(client, "/api/search?accuser_country=EU&accuser_kind=regulator&sort=date").json()
+    assert [x["title"] for x in data["results"]] == [
+        "EU regulator fines Meta EUR 1.2 billion over data transfers",
+        "La CNIL inflige une amende"]
+    rows = list(csv.DictReader(io.StringIO(get(client, "/search.csv?accused_country=CN").text)))
+    assert len(rows) == 3
+    # The form offers every kind, with the chosen one selected.
+    page = get(client, "/?accuser_kind=regulator&q=fines").text
+    assert '<option value="regulator" selected>' in page
+
+
 def test_downloads(client):
     r = get(client, "/search.csv?q=cloud")
     assert r.status_code == 200
@@ -177,6 +192,8 @@ def test_downloads(client):
     ("/?q=a&q=b", "given 2 times"),
     ("/search.xml?q=x", "unknown download format"),
     ("/company", "give a company name"),
+    ("/?accused_country=Narnia", "unknown accused country"),
+    ("/?accuser_kind=pirate", "unknown accuser kind"),
 ])
 def test_bad_parameters_are_400_pages(client, url, words):
     r = get(client, url)

@@ -17,7 +17,9 @@ from datetime import date, timedelta
 
 import sqlite_utils
 
+from tracker.countries import country_codes
 from tracker.errors import QueryError
+from tracker.records import COMPANY_KINDS
 from tracker.store import fold_name, rows
 
 # Snippet markers: private-use characters that never occur in article text, so
@@ -112,12 +114,24 @@ class SearchFilters:
     language: str | None = None  # "en" also matches "en-GB"
     figures: tuple[FigureFilter, ...] = ()  # all must hold (each by some figure)
     incident: int | None = None  # articles of this incident (a merged id means its survivor)
+    # The party's country: codes or names ("CN", "Chinese"); a region ("EU") counts
+    # its members too (tracker/data/countries.yaml).
+    accuser_country: tuple[str, ...] = ()
+    accused_country: tuple[str, ...] = ()
+    # The party's kind: company, regulator, court, government, university, other...
+    accuser_kind: tuple[str, ...] = ()
+    accused_kind: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
-        return not any((self.query and self.query.strip(), self.company, self.accuser,
-                        self.accused, self.types, self.status, self.since, self.until,
-                        self.source, self.feed_tag, self.language, self.figures,
-                        self.incident is not None))
+        return not any((self.query and self.query.strip(), self.company, self.types,
+                        self.status, self.since, self.until, self.source, self.feed_tag,
+                        self.language, self.figures, self.incident is not None,
+                        self.has_party_filter()))
+
+    def has_party_filter(self) -> bool:
+        """True when some condition is on an allegation's accuser or accused."""
+        return bool(self.accuser or self.accused or self.accuser_country
+                    or self.accused_country or self.accuser_kind or self.accused_kind)
 
 
 def _parse_date(text: str, *, end: bool, name: str) -> str:
@@ -189,14 +203,31 @@ def filter_clause(filters: SearchFilters, *, text: bool = True,
     if filters.status:
         allegation.append(f"al.status IN ({','.join('?' * len(filters.status))})")
         params += list(filters.status)
-    for role, name in (("accuser", filters.accuser), ("accused", filters.accused)):
+    for role in ("accuser", "accused"):
+        # Name, country and kind all hold for the same party of the allegation.
+        name = getattr(filters, role)
+        countries = country_codes(getattr(filters, f"{role}_country"), name=f"{role} country")
+        kinds = _kinds(getattr(filters, f"{role}_kind"), role)
+        if not (name or countries or kinds):
+            continue
+        tests, test_params = ["ap.role = ?"], [role]
         if name:
             sub, sub_params = _company_ids_sql(name, filters.include_subsidiaries)
-            allegation.append(
-                "EXISTS (SELECT 1 FROM allegation_parties ap WHERE ap.allegation_id = al.id "
-                f"AND ap.role = ? AND ap.company_id IN ({sub}))"
-            )
-            params += [role] + sub_params
+            tests.append(f"ap.company_id IN ({sub})")
+            test_params += sub_params
+        described = []
+        if countries:
+            described.append(f"country IN ({','.join('?' * len(countries))})")
+            test_params += list(countries)
+        if kinds:
+            described.append(f"kind IN ({','.join('?' * len(kinds))})")
+            test_params += list(kinds)
+        if described:
+            tests.append("ap.company_id IN (SELECT id FROM companies WHERE "
+                         + " AND ".join(described) + ")")
+        allegation.append("EXISTS (SELECT 1 FROM allegation_parties ap WHERE "
+                          "ap.allegation_id = al.id AND " + " AND ".join(tests) + ")")
+        params += test_params
     if allegation:
         clauses.append("EXISTS (SELECT 1 FROM allegations al WHERE al.article_id = a.id AND "
                        + " AND ".join(allegation) + ")")
@@ -430,6 +461,16 @@ class SearchResult:
                            for k, items in self.facets.items()}}
 
 
+def _kinds(values, role: str) -> tuple[str, ...]:
+    """Party kinds checked against the ones the store knows; QueryError names a wrong one."""
+    kinds = tuple(dict.fromkeys(v.strip().lower() for v in values if v and v.strip()))
+    for kind in kinds:
+        if kind not in COMPANY_KINDS:
+            raise QueryError(f"unknown {role} kind {kind!r}: use one of "
+                             f"{', '.join(COMPANY_KINDS)}")
+    return kinds
+
+
 def _check_page(limit, offset) -> None:
     """A page of results: 0 <= limit <= MAX_LIMIT and offset >= 0, else QueryError."""
     if not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
@@ -466,7 +507,7 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     # A filter on allegation types alone is tested on the article's alleged_types (kept
     # in the search index with the date), not with two lookups per matching article.
     types_apart = bool(filters.types) and not (
-        filters.status or filters.accuser or filters.accused
+        filters.status or filters.has_party_filter()
         or any(_SEP in t for t in filters.types))
     where, params = filter_clause(replace(filters, types=()) if types_apart else filters,
                                   text=False, company_on=company_on)

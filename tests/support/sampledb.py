@@ -23,6 +23,12 @@ from tracker.store import open_db, save_article, upsert_feed
 XSS_TITLE = "<script>alert(1)</script>"
 
 
+# As the gazetteer gives them (the country filters of search read these).
+COUNTRIES = {"Anthropic": "US", "Alibaba": "CN", "Alibaba Cloud": "CN", "PDPC": "SG",
+             "Meta": "US", "Data Protection Commission": "IE", "OpenAI": "US",
+             "DeepSeek": "CN", "Google": "US", "CNIL": "FR"}
+
+
 def _analysis(title: str, body: str, *, entities=(), allegations=(), figures=(),
               responses=()) -> Analysis:
     """Build an Analysis whose offsets point into title + "\\n\\n" + body, as the NLP step does."""
@@ -39,7 +45,7 @@ def _analysis(title: str, body: str, *, entities=(), allegations=(), figures=(),
             s, e = span(word)
             mentions.append(Mention(text=word, start=s, end=e, name=name))
         ents.append(Entity(name=name, kind=kind, parent=parent, aliases=tuple(aliases),
-                           mentions=tuple(mentions)))
+                           mentions=tuple(mentions), country=COUNTRIES.get(name)))
     alls = []
     for accuser, accused, types, status, evidence in allegations:
         s, e = span(evidence)

@@ -25,9 +25,7 @@ from tracker.store import open_db
               help="Leave out article bodies (for sharing where copyright matters).")
 @db_option
 @handle_errors
-def export_cmd(fmt, out_dir, query, company, include_subsidiaries, accuser, accused, types,
-               statuses, since, until, source, feed_tag, language, figures, incident, no_text,
-               db_path):
+def export_cmd(fmt, out_dir, query, no_text, db_path, **filter_args):
     """Export every table with joinable ids, a datapackage.json and a dataset README.
 
     \b
@@ -48,9 +46,7 @@ def export_cmd(fmt, out_dir, query, company, include_subsidiaries, accuser, accu
     if not Path(path).exists():
         raise StorageError(f"database {path} does not exist: run `tracker run` or "
                            "`tracker demo` first")
-    filters = build_filters(query, company, include_subsidiaries, accuser, accused, types,
-                            statuses, since, until, source, feed_tag, language, figures,
-                            incident)
+    filters = build_filters(query, **filter_args)
     db = open_db(path, readonly=True)
     try:
         result = export_dataset(db, out_dir, fmt=fmt, filters=filters, text=not no_text)

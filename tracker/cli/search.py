@@ -9,6 +9,7 @@ import click
 
 from tracker.cli import main
 from tracker.cli.common import db_option, echo_csv, echo_json, handle_errors, truncate
+from tracker.records import COMPANY_KINDS
 from tracker.search import SORTS, SearchFilters, SearchResult, parse_figure_filter, search
 
 CSV_COLUMNS = ["id", "url", "title", "published", "date_warning", "source", "snippet",
@@ -24,6 +25,18 @@ def filter_options(fn):
                      help="With --company/--accuser/--accused, also match subsidiaries."),
         click.option("--accuser", metavar="NAME", help="An allegation made by this organisation."),
         click.option("--accused", metavar="NAME", help="An allegation against this organisation."),
+        click.option("--accuser-country", "accuser_country", multiple=True, metavar="COUNTRY",
+                     help="An allegation made by an organisation of this country: code or "
+                          "name (US, China, EU = the Union and its members; repeat for any of)."),
+        click.option("--accused-country", "accused_country", multiple=True, metavar="COUNTRY",
+                     help="An allegation against an organisation of this country, e.g. "
+                          "--accused-country Chinese."),
+        click.option("--accuser-kind", "accuser_kind", multiple=True,
+                     type=click.Choice(COMPANY_KINDS, case_sensitive=False),
+                     help="The accuser's kind, e.g. regulator (repeat for any of)."),
+        click.option("--accused-kind", "accused_kind", multiple=True,
+                     type=click.Choice(COMPANY_KINDS, case_sensitive=False),
+                     help="The accused party's kind, e.g. company."),
         click.option("--type", "types", multiple=True, metavar="TYPE",
                      help="Allegation type id, e.g. model_distillation (repeat for any of)."),
         click.option("--status", "statuses", multiple=True, metavar="STATUS",
@@ -46,14 +59,19 @@ def filter_options(fn):
     return fn
 
 
-def build_filters(query, company, include_subsidiaries, accuser, accused, types, statuses,
-                  since, until, source, feed_tag, language, figures,
-                  incident=None) -> SearchFilters:
+def build_filters(query, *, company=None, include_subsidiaries=False, accuser=None,
+                  accused=None, types=(), statuses=(), since=None, until=None, source=None,
+                  feed_tag=None, language=None, figures=(), incident=None,
+                  accuser_country=(), accused_country=(), accuser_kind=(),
+                  accused_kind=()) -> SearchFilters:
+    """SearchFilters from the options of `filter_options` (as click passes them)."""
     return SearchFilters(
         query=query or None, company=company, include_subsidiaries=include_subsidiaries,
         accuser=accuser, accused=accused, types=tuple(types), status=tuple(statuses),
         since=since, until=until, source=source, feed_tag=feed_tag, language=language,
         figures=tuple(parse_figure_filter(f) for f in figures), incident=incident,
+        accuser_country=tuple(accuser_country), accused_country=tuple(accused_country),
+        accuser_kind=tuple(accuser_kind), accused_kind=tuple(accused_kind),
     )
 
 
@@ -75,9 +93,8 @@ def build_filters(query, company, include_subsidiaries, accuser, accused, types,
                    "an object with total, results and facets; in table they follow the results.")
 @db_option
 @handle_errors
-def search_cmd(query, company, include_subsidiaries, accuser, accused, types, statuses, since,
-               until, source, feed_tag, language, figures, incident, sort, limit, offset, fmt,
-               collapse_copies, facets, db_path):
+def search_cmd(query, sort, limit, offset, fmt, collapse_copies, facets, db_path,
+               **filter_args):
     """Search stored articles: free text (FTS5) plus filters, BM25 or date order.
 
     QUERY uses FTS5 syntax: words, "exact phrases", prefix*, AND / OR / NOT
@@ -94,14 +111,15 @@ def search_cmd(query, company, include_subsidiaries, accuser, accused, types, st
       tracker search distillation --company Alibaba --since 2025
       tracker search --type privacy_violation --figure 'EUR>=100m' --sort date
       tracker search "fake accounts" --accused "Alibaba Group" --subsidiaries --format json
+      tracker search --type model_distillation --accused-country China --since 2025
+      tracker search --status fined --figure 'EUR>=100m' --accuser-country EU \
+        --accuser-kind regulator
       tracker search --incident 12 --collapse-copies --sort date
     """
     from tracker.config import resolve_paths
     from tracker.store import open_db
 
-    filters = build_filters(query, company, include_subsidiaries, accuser, accused, types,
-                            statuses, since, until, source, feed_tag, language, figures,
-                            incident)
+    filters = build_filters(query, **filter_args)
     db = open_db(resolve_paths(db_path, None)[0], readonly=True)
     result = search(db, filters, sort=sort, limit=limit, offset=offset,
                     facets=facets, collapse_copies=collapse_copies)

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from tracker.errors import QueryError
+from tracker.records import COMPANY_KINDS
 from tracker.search import SORTS, SearchFilters, parse_figure_filter, search
 from tracker.web.app import BadRequest, Site
 
@@ -22,7 +23,8 @@ DOWNLOAD_COLUMNS = ["id", "url", "title", "published", "date_warning", "source",
                     "copies"]
 # Query-string keys the filters use; anything else is ignored.
 FILTER_KEYS = ("q", "company", "subsidiaries", "accuser", "accused", "type", "status", "since",
-               "until", "source", "tag", "language", "figure", "sort", "incident", "collapse")
+               "until", "source", "tag", "language", "figure", "sort", "incident", "collapse",
+               "accuser_country", "accused_country", "accuser_kind", "accused_kind")
 
 
 def _one(request: Request, key: str, *, max_len: int = 500) -> str | None:
@@ -79,6 +81,9 @@ def parse_filters(request: Request) -> tuple[SearchFilters, str]:
         source=_one(request, "source"), feed_tag=_one(request, "tag"),
         language=_one(request, "language", max_len=20), figures=figures,
         incident=_optional_int(request, "incident"),
+        accuser_country=_many(request, "accuser_country"),
+        accused_country=_many(request, "accused_country"),
+        accuser_kind=_many(request, "accuser_kind"), accused_kind=_many(request, "accused_kind"),
     )
     return filters, sort
 
@@ -117,7 +122,7 @@ def _options(site: Site) -> dict:
             "SELECT DISTINCT type FROM allegation_types ORDER BY type LIMIT 200")]
         statuses = [r[0] for r in db.execute(
             "SELECT DISTINCT status FROM allegations ORDER BY status LIMIT 100")]
-    return {"types": types, "statuses": statuses}
+    return {"types": types, "statuses": statuses, "kinds": COMPANY_KINDS}
 
 
 def page(site: Site):
