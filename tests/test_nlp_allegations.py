@@ -338,3 +338,26 @@ def test_a_former_officer_speaks_for_himself(analyzer):
         "regulators about hackers."
     )
     assert all(al.accuser != "Pelloran Inc" for al in a.allegations)
+
+
+def test_a_penalty_imposed_on_a_party_accuses_it(analyzer):
+    a = analyzer.analyze(
+        "The CNIL fined Marvelo Labs €3 million on Tuesday for collecting users' personal data "
+        "without consent. Marvelo Labs said it would appeal. The fine follows a €5 million "
+        "penalty it imposed on Pelloran Inc last year over its advertising practices."
+    )
+    by_accused = {x: al for al in a.allegations for x in al.accused}
+    assert by_accused["Pelloran Inc"].accuser == "CNIL"
+    assert by_accused["Pelloran Inc"].status == "fined"
+    # told without its kind, the earlier case is of the kind the regulator pursues now
+    assert by_accused["Pelloran Inc"].types == ("privacy_violation",)
+
+
+def test_a_penalty_imposed_on_an_unnamed_party_accuses_nobody_new(analyzer):
+    a = analyzer.analyze(
+        "The European Commission fined Pelloran Inc €2 billion for abusing its dominance. The "
+        "penalty is the largest the regulator has imposed on a single company, double the fine "
+        "handed to chipmaker Marvelo Labs in 2011."
+    )
+    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
+    assert ("European Commission", "Marvelo Labs") in pairs

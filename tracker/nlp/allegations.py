@@ -47,7 +47,7 @@ PASSIVE_RE = re.compile(
 # of the clause they introduce ("X said Y stole...").
 ACCUSING_VERB_RE = re.compile(
     r"(?:accus|sue[sd]?$|suing|charg|fine[sd]?$|fining|indict|penali[sz]|blam|target"
-    r"|prosecut|investigat|probe|hit$|hits$|slap|order|allege)"
+    r"|prosecut|investigat|probe|hit$|hits$|slap|order|allege|impos|levie)"
 )
 SPEECH_VERB_RE = re.compile(
     r"(?:said|say|says|alleg|claim|argu|contend|assert|told|tell|accus|insist|maintain"
@@ -89,7 +89,7 @@ LISTED_TITLE_RE = re.compile(
     r"(?:,|\band|\bits|\btheir|\b(?:company|firm)(?:'s|’s))\s+(?:[a-z][\w-]*\s+){0,4}$"
 )
 ACCUSING_PRONOUN_RE = re.compile(
-    r"\s+(?:has\s+|had\s+|also\s+)?(?:sued|charged|fined|indicted|accused)\b"
+    r"\s+(?:has\s+|had\s+|also\s+)?(?:sued|charged|fined|indicted|accused|imposed|levied)\b"
 )
 PROSECUTING_RE = re.compile(r"Justice|Attorney|Prosecut|Procura|Parquet|Serious Fraud Office")
 NOT_ACTING_RE = re.compile(
@@ -437,16 +437,27 @@ class AllegationFinder:
                     objs += [
                         g
                         for c in kids
-                        if c.dep_ == "prep" and c.lower_ in ("against", "over")
+                        if c.dep_ == "prep"
+                        and (
+                            c.lower_ in ("against", "over")
+                            # "the penalty it imposed on X"
+                            or c.lower_ == "on"
+                            and low.startswith(("impos", "levie"))
+                        )
                         for g in c.children
                         if g.dep_ == "pobj"
                     ]
                     accused = [x for o in objs for x in parties(subtree(o), ACCUSABLE_KINDS)]
                     if accuser and accused:
                         return accuser, [a for a in accused if a.key != accuser.key] or accused, v
-                    if accuser and objs and unnamed is None:
+                    if (
+                        accuser
+                        and objs
+                        and unnamed is None
+                        and not low.startswith(("impos", "levie"))
+                    ):
                         # "X has accused three Chinese startups of ...": X accuses, and whom
-                        # the sentence does not name
+                        # the sentence does not name (what X imposes is the penalty itself)
                         unnamed = (accuser, [], v)
             if speech and subj:
                 accuser = pick_accuser(

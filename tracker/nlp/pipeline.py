@@ -413,6 +413,14 @@ class Analyzer:
             for a in accused:
                 for t, n in types_near.get(a, {}).items():
                     counts[t] = counts.get(t, 0) + n
+            if not counts and accuser:
+                # an earlier case the accuser brought, told without its kind ("follows a
+                # penalty it imposed on X last year"), is cited for being of the same kind
+                for (other, _), ds in groups.items():
+                    if other == accuser:
+                        for c in ds:
+                            for t in c.types:
+                                counts[t] = counts.get(t, 0) + 1
             types = sorted(counts, key=lambda t: (-counts[t], t))[:MAX_TYPES] or ["other"]
             status = max(
                 [c.status for c in cs] + [stage.get(a, "alleged") for a in accused],
