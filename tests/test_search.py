@@ -474,3 +474,37 @@ def test_cli_incident_and_collapse(incident_path, idb):
 def test_readonly_connections_read_through_a_memory_map(db):
     # The web server and search open read-only: pages come from the shared OS cache.
     assert db.execute("PRAGMA mmap_size").fetchone()[0] > 0
+
+
+def test_countries_file_covers_the_gazetteer():
+    import re as re_mod
+
+    import yaml
+
+    from tracker.countries import COUNTRIES_FILE, _fold, load_countries
+
+    countries = load_countries()
+    gazetteer_codes = set()
+    for path in (COUNTRIES_FILE.parent / "gazetteer").glob("*.yaml"):
+        gazetteer_codes |= set(re_mod.findall(r"country: ([A-Z]{2})\b", path.read_text()))
+    missing = sorted(c for c in gazetteer_codes if _fold(c) not in countries.names)
+    assert not missing, f"add these codes to tracker/data/countries.yaml: {missing}"
+    # No name stands for two countries.
+    data = yaml.safe_load(COUNTRIES_FILE.read_text())
+    seen: dict[str, str] = {}
+    for code, names in data["countries"].items():
+        for name in names:
+            assert seen.setdefault(_fold(name), code) == code, name
+
+
+def test_a_bad_countries_file_says_what_to_fix(tmp_path):
+    from tracker.countries import load_countries
+    from tracker.errors import ConfigError
+
+    path = tmp_path / "countries.yaml"
+    path.write_text("countries:\n  NO: [Norway]\n")  # YAML 1.1 reads NO as false
+    with pytest.raises(ConfigError, match="quote NO"):
+        load_countries(path)
+    path.write_text("countries:\n  FR: France\n")
+    with pytest.raises(ConfigError, match="list of names"):
+        load_countries(path)
