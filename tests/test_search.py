@@ -508,3 +508,15 @@ def test_a_bad_countries_file_says_what_to_fix(tmp_path):
     path.write_text("countries:\n  FR: France\n")
     with pytest.raises(ConfigError, match="list of names"):
         load_countries(path)
+
+
+def test_a_parent_stored_first_gets_its_country_later(tmp_path):
+    from tracker.store import company_id
+
+    db = open_db(tmp_path / "c.db")
+    cloud = company_id(db, "Alibaba Cloud", parent="Alibaba Group", country="CN")
+    group = db.execute("SELECT parent_id FROM companies WHERE id = ?", [cloud]).fetchone()[0]
+    assert db.execute("SELECT country FROM companies WHERE id = ?", [group]).fetchone()[0] is None
+    assert company_id(db, "Alibaba Group", country="CN") == group
+    assert company_id(db, "Alibaba Group", country="US") == group  # never overwritten
+    assert db.execute("SELECT country FROM companies WHERE id = ?", [group]).fetchone()[0] == "CN"

@@ -668,13 +668,16 @@ def company_id(db: sqlite_utils.Database, name: str, *, kind: str = "company",
     key = fold_name(name)
     row = db.execute("SELECT company_id FROM company_aliases WHERE key = ?", [key]).fetchone()
     now = now or now_iso()
-    if row:
-        cid = row[0]
-    else:
-        existing = db.execute("SELECT id FROM companies WHERE name = ?", [name]).fetchone()
-        if existing:
-            cid = existing[0]
-        else:
+    existing = row or db.execute("SELECT id FROM companies WHERE name = ?", [name]).fetchone()
+    if existing:
+        cid = existing[0]
+        if country:
+            # A company first stored as someone's parent had no country yet; the
+            # search filters on a party's country read it.
+            db.execute("UPDATE companies SET country = ? WHERE id = ? AND country IS NULL",
+                       [country, cid])
+    if not row:
+        if not existing:
             parent_id = None
             if parent and fold_name(parent) != key:
                 parent_id = company_id(db, parent, kind="company", now=now)
