@@ -361,3 +361,26 @@ def test_a_penalty_imposed_on_an_unnamed_party_accuses_nobody_new(analyzer):
     )
     pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
     assert ("European Commission", "Marvelo Labs") in pairs
+
+
+@pytest.mark.parametrize(
+    "text,accuser,accused",
+    [
+        (
+            "Marvelo Labs on Friday answered the lawsuit brought by the Federal Trade Commission "
+            "against its planned purchase of Pelloran Inc last month.",
+            "Federal Trade Commission",
+            {"Marvelo Labs", "Pelloran Inc"},
+        ),
+        (
+            "Pelloran Inc is already a defendant in a suit from Marvelo Labs, which says its "
+            "crawlers copied listings after being told to stop.",
+            "Marvelo Labs",
+            {"Pelloran Inc"},
+        ),
+    ],
+)
+def test_the_party_bringing_an_action_accuses(analyzer, text, accuser, accused):
+    a = analyzer.analyze(text)
+    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
+    assert pairs == {(accuser, x) for x in accused}

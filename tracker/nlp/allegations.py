@@ -101,6 +101,11 @@ ACTION_OWNER_RE = re.compile(
     r"(?:'s|’s)?\s+(?:[a-z][\w-]*\s+){0,3}?(?:lawsuits?|suits?|complaints?|claims|allegations"
     r"|accusations|fight|case|charges)\b"
 )
+FILED_BY_RE = re.compile(
+    r"\b(?:lawsuits?|suits?|complaint|case|action|charges)\s+(?:(?:it\s+)?(?:was\s+)?"
+    r"(?:filed|brought|lodged|launched)\s+(?:\w+\s+){0,2}?by|by|from)\s+(?:the\s+)?(?:[\w.-]+\s+){0,2}$",
+    re.I,
+)
 COMPLAINANT_RE = re.compile(
     r"\b(?:complaints?|claims?|concerns|objections)\s+(?:\w+\s+){0,2}?from\s+"
     r"(?:[\w-]+\s+){0,3}$",
@@ -584,6 +589,22 @@ class AllegationFinder:
             roles = self.parse_roles(ctx, si, slots)
             if roles is not None:
                 accuser, accused, _ = roles
+        if accuser is None:
+            # "the lawsuit filed by the Justice Department", "a defendant in a suit from Reddit":
+            # the party bringing the action accuses the others the sentence names
+            for s in slots:
+                if s.kind not in AUTHORITY_KINDS | {"company"} or not FILED_BY_RE.search(
+                    text[max(0, s.start - s0 - 50) : s.start - s0]
+                ):
+                    continue
+                others = [
+                    o
+                    for o in slots
+                    if o.kind in ACCUSABLE_KINDS and o.key != s.key and not victim(o)
+                ]
+                if others:
+                    accuser, accused = s, others
+                break
         if (
             accuser is None
             and by is not None
