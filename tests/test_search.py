@@ -302,6 +302,22 @@ def test_cli_party_country_and_kind(sample_path):
     assert bad.exit_code == 2 and "unknown accused country 'Atlantis'" in bad.output
 
 
+def test_cli_reader_that_stops_early_is_not_an_error(sample_path):
+    import subprocess
+    import sys
+
+    # `tracker search ... | head -1`: the pipe closes before the output is written.
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from tracker.cli import main; main()", "search", "cloud",
+         "--format", "json", "--db", str(sample_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert "Error" not in err and "Traceback" not in err, err
+
+
 def test_cli_missing_database(tmp_path):
     out = CliRunner().invoke(main, ["search", "x", "--db", str(tmp_path / "none.db")])
     assert out.exit_code == 1 and "does not exist" in out.output

@@ -47,6 +47,16 @@ def handle_errors(fn: Callable) -> Callable:
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader stopped early (`| head`): nothing is wrong. Point stdout at
+            # /dev/null so the interpreter's last flush does not fail again, and exit
+            # as a tool killed by SIGPIPE would (128 + 13).
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass  # no real stdout (a test runner): nothing to flush
+            sys.exit(141)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:
