@@ -384,3 +384,12 @@ def test_the_party_bringing_an_action_accuses(analyzer, text, accuser, accused):
     a = analyzer.analyze(text)
     pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
     assert pairs == {(accuser, x) for x in accused}
+
+
+def test_customers_named_in_a_complaint_are_not_accused(analyzer):
+    a = analyzer.analyze(
+        "Pelloran Inc sells its testing software to about 9,000 customers, including Nvidia and "
+        "Qualcomm, according to the complaint the FTC filed."
+    )
+    accused = {x for al in a.allegations for x in al.accused}
+    assert accused == {"Pelloran Inc"}

@@ -230,3 +230,15 @@ def test_a_headline_verb_is_not_part_of_the_name(analyzer, title, name):
 def test_a_name_ending_in_a_company_word_is_no_person(analyzer, text, name):
     kinds = {e.name: e.kind for e in analyzer.analyze(text).entities}
     assert kinds.get(name) == "company"
+
+
+def test_a_company_the_model_took_for_a_person_by_its_first_word(analyzer):
+    a = analyzer.analyze(
+        "The FTC sued on Tuesday to block Corvane Systems' purchase of Pelloran Inc. The lawsuit "
+        "says Corvane and Pelloran Inc make most of the tools used to test batteries. Corvane "
+        "said it would fight the lawsuit in court."
+    )
+    kinds = {e.name: e.kind for e in a.entities}
+    assert "Corvane" not in kinds
+    assert kinds["Corvane Systems"] == "company"
+    assert all(al.accuser != "Corvane" for al in a.allegations)

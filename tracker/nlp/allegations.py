@@ -106,6 +106,11 @@ FILED_BY_RE = re.compile(
     r"(?:filed|brought|lodged|launched)\s+(?:\w+\s+){0,2}?by|by|from)\s+(?:the\s+)?(?:[\w.-]+\s+){0,2}$",
     re.I,
 )
+CUSTOMERS_RE = re.compile(
+    r"\b(?:customers|clients|users|buyers|partners|suppliers|licensees|investors|backers)\b,?\s+"
+    r"(?:including|such\s+as|like|among\s+them)\s+(?:[^.;:]{0,60}?(?:,|\band)\s+)?$",
+    re.I,
+)
 COMPLAINANT_RE = re.compile(
     r"\b(?:complaints?|claims?|concerns|objections)\s+(?:\w+\s+){0,2}?from\s+"
     r"(?:[\w-]+\s+){0,3}$",
@@ -540,8 +545,10 @@ class AllegationFinder:
             before = text[max(0, slot.start - s0 - 12) : slot.start - s0].lower().split()
             if before and before[-1] in VICTIM_BEFORE:
                 return True
-            # "complaints from rivals including Foundem" come from the party, not against it
-            return bool(COMPLAINANT_RE.search(text[max(0, slot.start - s0 - 50) : slot.start - s0]))
+            # "complaints from rivals including Foundem" come from the party, not against it;
+            # "customers including Nvidia and Qualcomm" are the accused's customers
+            pre = text[max(0, slot.start - s0 - 80) : slot.start - s0]
+            return bool(COMPLAINANT_RE.search(pre[-50:]) or CUSTOMERS_RE.search(pre))
 
         before = [s for s in slots if s.end <= trigger]
         after = [s for s in slots if s.start >= trigger]

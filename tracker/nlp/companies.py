@@ -592,10 +592,14 @@ class CompanyFinder:
                 pl = parties.get(long)
                 if pl is None or long == short or len(long) <= len(short):
                     continue
-                if (
-                    long.startswith(short + " ")
-                    and pl.kind in ("company", "other")
+                if long.startswith(short + " ") and (
+                    pl.kind in ("company", "other")
                     and ps.kind != "person"
+                    # "Parallax" after "Parallax Systems" is the company the model took for a
+                    # person: a name ending in a company word is shortened to its first word
+                    or pl.kind == "company"
+                    and " " not in short
+                    and self.has_suffix(long)
                 ):
                     target = pl
                     break
