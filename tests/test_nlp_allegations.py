@@ -393,3 +393,25 @@ def test_customers_named_in_a_complaint_are_not_accused(analyzer):
     )
     accused = {x for al in a.allegations for x in al.accused}
     assert accused == {"Pelloran Inc"}
+
+
+def test_suing_to_stop_a_deal_accuses_both_parties_of_a_competition_case(analyzer):
+    a = analyzer.analyze(
+        "The FTC has sued to stop Corvane Systems from buying Pelloran Inc in a deal that critics "
+        "say would raise prices."
+    )
+    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
+    assert pairs == {
+        ("Federal Trade Commission", "Corvane Systems"),
+        ("Federal Trade Commission", "Pelloran Inc"),
+    }
+    assert all("antitrust" in al.types for al in a.allegations)
+    # the hedge comes after the lawsuit: it does not put the filing off
+    assert all(al.status == "charged" for al in a.allegations)
+
+
+def test_a_hedge_after_the_stage_leaves_it_reached(analyzer):
+    a = analyzer.analyze(
+        "The CNIL fined Pelloran Inc €5 million over cookie banners that could mislead children."
+    )
+    assert [al.status for al in a.allegations] == ["fined"]

@@ -106,6 +106,12 @@ FILED_BY_RE = re.compile(
     r"(?:filed|brought|lodged|launched)\s+(?:\w+\s+){0,2}?by|by|from)\s+(?:the\s+)?(?:[\w.-]+\s+){0,2}$",
     re.I,
 )
+# Acting to stop a deal is a competition case whatever words the sentence uses for the harm.
+DEAL_BLOCK_RE = re.compile(
+    r"\b(?:to|would)\s+(?:stop|halt|prevent|unwind|block)\b[^.;]{0,80}?\b(?:deal|merger|acquisition"
+    r"|acquiring|buying|purchase|purchasing|takeover|combination|tie-up)\b",
+    re.I,
+)
 CUSTOMERS_RE = re.compile(
     r"\b(?:customers|clients|users|buyers|partners|suppliers|licensees|investors|backers)\b,?\s+"
     r"(?:including|such\s+as|like|among\s+them)\s+(?:[^.;:]{0,60}?(?:,|\band)\s+)?$",
@@ -353,11 +359,22 @@ class AllegationFinder:
 
     def status_in(self, text: str, has_authority: bool) -> str | None:
         best, rank = None, -1
-        if HEDGE_RE.search(text):
-            return None
+        hedges = [m.start() for m in HEDGE_RE.finditer(text)]
         wanted = bool(WANT_RE.search(text))
         for sid, rx in self.tax.status_res.items():
-            if rx is None or sid == "alleged" or not rx.search(text):
+            if rx is None or sid == "alleged":
+                continue
+            # a hedge puts off the stage it comes before ("could face lawsuits"), not one
+            # already reached ("has sued to stop a deal that would crush rivals")
+            m = next(
+                (
+                    m
+                    for m in rx.finditer(text)
+                    if not any(h < m.start() for h in hedges)
+                ),
+                None,
+            )
+            if m is None:
                 continue
             if sid == "investigating" and not has_authority:
                 continue
@@ -457,6 +474,9 @@ class AllegationFinder:
                         for g in c.children
                         if g.dep_ == "pobj"
                     ]
+                    if low.startswith(("sue", "suing")):
+                        # "sued to stop X from buying Y": the parties of the deal it would block
+                        objs += [c for c in kids if c.dep_ == "xcomp"]
                     accused = [x for o in objs for x in parties(subtree(o), ACCUSABLE_KINDS)]
                     if accuser and accused:
                         return accuser, [a for a in accused if a.key != accuser.key] or accused, v
@@ -507,6 +527,8 @@ class AllegationFinder:
         text = sent.text
         s0 = sent.start_char
         type_hits = self.types_in(text)
+        if "antitrust" in self.tax.type_res and DEAL_BLOCK_RE.search(text):
+            type_hits["antitrust"] = type_hits.get("antitrust", 0) + 1
         acc = ACCUSE_RE.search(text)
         if not acc and not (type_hits and ATTRIB_RE.search(text)):
             return None
