@@ -131,6 +131,8 @@ def test_company_page_timeline_and_subsidiaries(client):
     anthropic = get(client, "/company?name=anthropic").headers["location"]
     r = get(client, anthropic)
     assert "0 against Anthropic, 1 made by it" in r.text and 'class="role-by"' in r.text
+    # Its country links to the allegations against that country's companies.
+    assert '<a href="/?accused_country=US&amp;sort=date">' in r.text
 
 
 def test_company_download(client):
