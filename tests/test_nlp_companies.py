@@ -242,3 +242,12 @@ def test_a_company_the_model_took_for_a_person_by_its_first_word(analyzer):
     assert "Corvane" not in kinds
     assert kinds["Corvane Systems"] == "company"
     assert all(al.accuser != "Corvane" for al in a.allegations)
+
+
+def test_a_name_with_the_full_stop_of_its_sentence_is_one_company(analyzer):
+    a = analyzer.analyze(
+        "The FTC sued on Tuesday to block Corvane Systems' purchase of Pelloran Inc. The lawsuit "
+        "says Pelloran Inc makes most of the tools used to test batteries."
+    )
+    names = [e.name for e in a.entities if e.name.startswith("Pelloran")]
+    assert len(names) == 1

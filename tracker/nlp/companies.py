@@ -603,6 +603,10 @@ class CompanyFinder:
                 ):
                     target = pl
                     break
+                if long == short + "." and pl.kind == ps.kind:
+                    # "Pelloran Inc." closing a sentence is the "Pelloran Inc" named elsewhere
+                    target = pl
+                    break
                 if pl.kind == "person" and long.endswith(" " + short):
                     target = pl
                     break
