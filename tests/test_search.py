@@ -536,3 +536,16 @@ def test_a_parent_stored_first_gets_its_country_later(tmp_path):
     assert company_id(db, "Alibaba Group", country="CN") == group
     assert company_id(db, "Alibaba Group", country="US") == group  # never overwritten
     assert db.execute("SELECT country FROM companies WHERE id = ?", [group]).fetchone()[0] == "CN"
+
+
+def test_inline_snippets_with_collapsed_copies(idb, monkeypatch):
+    import tracker.search as search_mod
+
+    filters = SearchFilters(query="scraping OR data", company="Northwind Robotics")
+    inline = search(idb, filters, collapse_copies=True)
+    monkeypatch.setattr(search_mod, "INLINE_SNIPPET_MAX", 0)
+    paged = search(idb, filters, collapse_copies=True)
+    assert inline.total == paged.total == 3
+    assert [(h.id, h.snippet_marked, h.copies) for h in inline.hits] == [
+        (h.id, h.snippet_marked, h.copies) for h in paged.hits]
+    assert any(h.copies for h in inline.hits)
