@@ -31,10 +31,11 @@ def filter_options(fn):
         click.option("--accused-country", "accused_country", multiple=True, metavar="COUNTRY",
                      help="An allegation against an organisation of this country, e.g. "
                           "--accused-country Chinese."),
-        click.option("--accuser-kind", "accuser_kind", multiple=True,
+        click.option("--accuser-kind", "accuser_kind", multiple=True, metavar="KIND",
                      type=click.Choice(COMPANY_KINDS, case_sensitive=False),
-                     help="The accuser's kind, e.g. regulator (repeat for any of)."),
-        click.option("--accused-kind", "accused_kind", multiple=True,
+                     help=f"The accuser's kind: {', '.join(COMPANY_KINDS)} (repeat for "
+                          "any of)."),
+        click.option("--accused-kind", "accused_kind", multiple=True, metavar="KIND",
                      type=click.Choice(COMPANY_KINDS, case_sensitive=False),
                      help="The accused party's kind, e.g. company."),
         click.option("--type", "types", multiple=True, metavar="TYPE",
@@ -98,7 +99,8 @@ def search_cmd(query, sort, limit, offset, fmt, collapse_copies, facets, db_path
     """Search stored articles: free text (FTS5) plus filters, BM25 or date order.
 
     QUERY uses FTS5 syntax: words, "exact phrases", prefix*, AND / OR / NOT
-    (upper case) and parentheses; title:word searches titles only. Leave it out
+    (upper case) and parentheses; title:word or title:"a phrase" searches
+    titles only. Leave it out
     to list articles by the filters alone. Matched words are shown in [brackets].
 
     \b
@@ -112,8 +114,7 @@ def search_cmd(query, sort, limit, offset, fmt, collapse_copies, facets, db_path
       tracker search --type privacy_violation --figure 'EUR>=100m' --sort date
       tracker search "fake accounts" --accused "Alibaba Group" --subsidiaries --format json
       tracker search --type model_distillation --accused-country China --since 2025
-      tracker search --status fined --figure 'EUR>=100m' --accuser-country EU \
-        --accuser-kind regulator
+      tracker search --status fined --accuser-country EU --accuser-kind regulator
       tracker search --incident 12 --collapse-copies --sort date
     """
     from tracker.config import resolve_paths
