@@ -251,3 +251,14 @@ def test_a_name_with_the_full_stop_of_its_sentence_is_one_company(analyzer):
     )
     names = [e.name for e in a.entities if e.name.startswith("Pelloran")]
     assert len(names) == 1
+
+
+def test_a_headlines_capitalised_nouns_are_not_part_of_the_name(analyzer):
+    a = analyzer.analyze(
+        "The Federal Communications Commission said on Monday it has opened an investigation "
+        "into the data breach disclosed by Halvard Telecom last week.",
+        title="FCC Opens Investigation into Halvard Telecom Data Breach",
+    )
+    names = {e.name for e in a.entities}
+    assert "Halvard Telecom" in names
+    assert not any("Breach" in n for n in names)

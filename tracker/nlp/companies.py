@@ -587,6 +587,7 @@ class CompanyFinder:
             ps = parties.get(short)
             if ps is None or ps.known:
                 continue
+            self._drop_headline_words(text, short, ps, parties)
             target = None
             for long in names:
                 pl = parties.get(long)
@@ -625,6 +626,25 @@ class CompanyFinder:
                     target.kind = "company"
                 del parties[short]
                 self._redirect[short] = target.name
+
+    def _drop_headline_words(self, text: str, short: str, ps: Party, parties) -> None:
+        """'Northwind Mobile Data Breach' in a headline is 'Northwind Mobile': a longer name
+        whose extra words the article writes in lower case ('the data breach') took them
+        from the headline's capitals. Its mentions become the shorter name's."""
+        for long in [n for n in parties if n.startswith(short + " ")]:
+            pl = parties[long]
+            extra = long[len(short) + 1 :]
+            if pl.known or not extra.istitle() or extra.lower() not in text:
+                continue
+            if not re.search(r"(?<![\w-])" + re.escape(extra.lower()) + r"(?![\w-])", text):
+                continue
+            ps.mentions.extend((a, a + len(short), short, src) for a, _, _, src in pl.mentions)
+            ps.ner_orgs += pl.ner_orgs
+            ps.ner_persons += pl.ner_persons
+            ps.evidence += max(0, pl.evidence)
+            ps.kind = self._classify(short, ps, [])
+            del parties[long]
+            self._redirect[long] = short
 
     _redirect: dict
 
