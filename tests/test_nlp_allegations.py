@@ -415,3 +415,24 @@ def test_a_hedge_after_the_stage_leaves_it_reached(analyzer):
         "The CNIL fined Pelloran Inc €5 million over cookie banners that could mislead children."
     )
     assert [al.status for al in a.allegations] == ["fined"]
+
+
+def test_a_party_named_by_another_is_accused_by_it(analyzer):
+    a = analyzer.analyze(
+        "Marvelo Labs says two rivals copied its chip designs. Pelloran Inc, also named by "
+        "Marvelo Labs, said on Friday that a contractor it hired had taken files without its "
+        "knowledge."
+    )
+    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
+    assert ("Marvelo Labs", "Pelloran Inc") in pairs
+    assert (None, "Pelloran Inc") not in pairs
+
+
+def test_a_party_the_sentence_clears_is_not_accused(analyzer):
+    a = analyzer.analyze(
+        "Marvelo Labs accused Corvane Systems of using its models to train its own. Pelloran "
+        "Inc, which was not named by Marvelo Labs, said in a separate statement that it did not "
+        "use competitors' models to train its own."
+    )
+    accused = {x for al in a.allegations for x in al.accused}
+    assert "Pelloran Inc" not in accused

@@ -112,6 +112,14 @@ DEAL_BLOCK_RE = re.compile(
     r"|acquiring|buying|purchase|purchasing|takeover|combination|tie-up)\b",
     re.I,
 )
+NAMED_BY_RE = re.compile(
+    r"\s*,\s*(?:which\s+was\s+|who\s+was\s+)?(?:also\s+|likewise\s+)?(?:named|accused|cited"
+    r"|identified|singled\s+out)\s+(?:\w+\s+){0,2}?by\s+(?:the\s+)?"
+)
+NOT_NAMED_RE = re.compile(
+    r"\s*,?\s*(?:which|who)\s+(?:was|were|is|are|has|had)\s+not\s+(?:been\s+)?(?:named|accused"
+    r"|implicated|mentioned|cited|identified|among)\b"
+)
 CUSTOMERS_RE = re.compile(
     r"\b(?:customers|clients|users|buyers|partners|suppliers|licensees|investors|backers)\b,?\s+"
     r"(?:including|such\s+as|like|among\s+them)\s+(?:[^.;:]{0,60}?(?:,|\band)\s+)?$",
@@ -529,7 +537,7 @@ class AllegationFinder:
         type_hits = self.types_in(text)
         if "antitrust" in self.tax.type_res and DEAL_BLOCK_RE.search(text):
             type_hits["antitrust"] = type_hits.get("antitrust", 0) + 1
-        acc = ACCUSE_RE.search(text)
+        acc = ACCUSE_RE.search(text) or NAMED_BY_RE.search(text)
         if not acc and not (type_hits and ATTRIB_RE.search(text)):
             return None
         if re.search(r"forward-looking|this press release", text, re.I):
@@ -584,7 +592,20 @@ class AllegationFinder:
             }:
                 by = s
                 break
-        according = re.search(r"according to\s+(?:the\s+)?", text, re.I)
+        for s in slots:
+            # "MiniMax, also named by Anthropic, said ...": the party that named it accuses it
+            if s.kind in ACCUSABLE_KINDS and NAMED_BY_RE.match(text, s.end - s0):
+                named_by = [
+                    o
+                    for o in slots
+                    if o.start >= s.end and o.key != s.key and o.kind != "other"
+                ]
+                if named_by and named_by[0].start - s0 <= NAMED_BY_RE.match(
+                    text, s.end - s0
+                ).end():
+                    accuser, accused = named_by[0], [s]
+                    break
+        according = None if accuser else re.search(r"according to\s+(?:the\s+)?", text, re.I)
         if according:
             after_acc = [
                 s
@@ -696,6 +717,8 @@ class AllegationFinder:
                 # happened at its business
                 accuser = None
         accused = [s for s in accused if s.kind != "person" or self._accusable_person(text, s0, s)]
+        # "Zhipu AI, which was not named by Anthropic": a party the sentence clears
+        accused = [s for s in accused if not NOT_NAMED_RE.match(text, s.end - s0)]
         if accuser is None or accuser.kind == "person":
             accuser = self._officer_employer(ctx, si, slots, accuser, accused)
         # "a former Amazon Web Services engineer", "NBCUniversal's general counsel": the
