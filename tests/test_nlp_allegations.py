@@ -436,3 +436,13 @@ def test_a_party_the_sentence_clears_is_not_accused(analyzer):
     )
     accused = {x for al in a.allegations for x in al.accused}
     assert "Pelloran Inc" not in accused
+
+
+def test_a_reference_the_accuser_acts_on_is_the_other_party(analyzer):
+    a = analyzer.analyze(
+        "Prosecutors charged Pelloran Inc with stealing chip designs on Monday. The case revives "
+        "a dispute that Marvelo Labs first took to court in 2019, when it sued the Dutch company "
+        "over the same designs."
+    )
+    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
+    assert ("Marvelo Labs", "Pelloran Inc") in pairs

@@ -699,7 +699,15 @@ class AllegationFinder:
                 if not accused:
                     accused = after_acc
         if accuser is not None:
-            accused = [s for s in accused if s.key != accuser.key]
+            # "T-Mobile ... it sued the Chinese company": a reference the accuser acts on is
+            # not the accuser itself but the other party the story names last
+            accused = [
+                self._other_referent(ctx, si, s, accuser.key)
+                if s.ref and s.key == accuser.key and s.start > accuser.end
+                else s
+                for s in accused
+            ]
+            accused = [s for s in accused if s is not None and s.key != accuser.key]
             owned = [
                 s for s in accused if (p := ctx.parties.get(s.key)) and p.parent == accuser.key
             ]
@@ -799,6 +807,21 @@ class AllegationFinder:
                 break
             out.append(s)
         return out
+
+    @staticmethod
+    def _other_referent(ctx: ArticleContext, si: int, ref: Slot, not_key: str) -> Slot | None:
+        for sj in range(si, max(-1, si - 4), -1):
+            cands = [
+                s
+                for s in ctx.slots[sj]
+                if s.kind == ref.kind
+                and s.key != not_key
+                and not s.ref
+                and (sj < si or s.end <= ref.start)
+            ]
+            if cands:
+                return Slot(ref.start, ref.end, cands[-1].key, ref.kind, ref=True)
+        return None
 
     def _officer_employer(
         self,
