@@ -39,6 +39,11 @@ If the claims are proven, the company could face lawsuits.
 copyright © 2026 powered by Some Hub   sitemap"""
 
 
+def pairs_of(analysis) -> set[tuple[str | None, str]]:
+    """(accuser, accused) pairs of an analysis."""
+    return {(al.accuser, x) for al in analysis.allegations for x in al.accused}
+
+
 @pytest.fixture(scope="module")
 def analyzer():
     return shared_analyzer()
@@ -305,7 +310,7 @@ def test_an_accusing_pronoun_is_the_authority_before_it(analyzer):
         "Marvelo Labs said it was cooperating with the CNIL. The CNIL has been one of Europe's "
         "busiest regulators. It fined Pelloran Inc €15 million last year over its cookie banners."
     )
-    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
+    pairs = pairs_of(a)
     assert ("CNIL", "Pelloran Inc") in pairs
     assert ("Marvelo Labs", "Pelloran Inc") not in pairs
 
@@ -318,8 +323,7 @@ def test_an_officer_speaks_for_the_company_in_focus(analyzer, speaker):
     a = analyzer.analyze(
         f"Marvelo Labs makes chips. {speaker} Pelloran Inc had stolen its trade secrets."
     )
-    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
-    assert pairs == {("Marvelo Labs", "Pelloran Inc")}
+    assert pairs_of(a) == {("Marvelo Labs", "Pelloran Inc")}
 
 
 def test_an_officer_of_the_focus_company_does_not_accuse_it(analyzer):
@@ -328,8 +332,7 @@ def test_an_officer_of_the_focus_company_does_not_accuse_it(analyzer):
         "Inc ignored its terms. Chief legal officer Ben Lee said AI firms should not be allowed "
         "to scrape people's posts without limits on how they use it."
     )
-    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
-    assert pairs == {("Marvelo Labs", "Pelloran Inc")}
+    assert pairs_of(a) == {("Marvelo Labs", "Pelloran Inc")}
 
 
 def test_a_former_officer_speaks_for_himself(analyzer):
@@ -359,7 +362,7 @@ def test_a_penalty_imposed_on_an_unnamed_party_accuses_nobody_new(analyzer):
         "penalty is the largest the regulator has imposed on a single company, double the fine "
         "handed to chipmaker Marvelo Labs in 2011."
     )
-    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
+    pairs = pairs_of(a)
     assert ("European Commission", "Marvelo Labs") in pairs
 
 
@@ -382,8 +385,7 @@ def test_a_penalty_imposed_on_an_unnamed_party_accuses_nobody_new(analyzer):
 )
 def test_the_party_bringing_an_action_accuses(analyzer, text, accuser, accused):
     a = analyzer.analyze(text)
-    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
-    assert pairs == {(accuser, x) for x in accused}
+    assert pairs_of(a) == {(accuser, x) for x in accused}
 
 
 def test_customers_named_in_a_complaint_are_not_accused(analyzer):
@@ -400,8 +402,7 @@ def test_suing_to_stop_a_deal_accuses_both_parties_of_a_competition_case(analyze
         "The FTC has sued to stop Corvane Systems from buying Pelloran Inc in a deal that critics "
         "say would raise prices."
     )
-    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
-    assert pairs == {
+    assert pairs_of(a) == {
         ("Federal Trade Commission", "Corvane Systems"),
         ("Federal Trade Commission", "Pelloran Inc"),
     }
@@ -423,7 +424,7 @@ def test_a_party_named_by_another_is_accused_by_it(analyzer):
         "Marvelo Labs, said on Friday that a contractor it hired had taken files without its "
         "knowledge."
     )
-    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
+    pairs = pairs_of(a)
     assert ("Marvelo Labs", "Pelloran Inc") in pairs
     assert (None, "Pelloran Inc") not in pairs
 
@@ -444,5 +445,5 @@ def test_a_reference_the_accuser_acts_on_is_the_other_party(analyzer):
         "a dispute that Marvelo Labs first took to court in 2019, when it sued the Dutch company "
         "over the same designs."
     )
-    pairs = {(al.accuser, x) for al in a.allegations for x in al.accused}
+    pairs = pairs_of(a)
     assert ("Marvelo Labs", "Pelloran Inc") in pairs
