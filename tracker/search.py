@@ -168,6 +168,16 @@ def _company_ids_sql(name: str, subsidiaries: bool) -> tuple[str, list]:
     return "SELECT company_id FROM company_aliases WHERE key = ?", [fold_name(name)]
 
 
+def _kinds(values, role: str) -> tuple[str, ...]:
+    """Party kinds checked against the ones the store knows; QueryError names a wrong one."""
+    kinds = tuple(dict.fromkeys(v.strip().lower() for v in values if v and v.strip()))
+    for kind in kinds:
+        if kind not in COMPANY_KINDS:
+            raise QueryError(f"unknown {role} kind {kind!r}: use one of "
+                             f"{', '.join(COMPANY_KINDS)}")
+    return kinds
+
+
 def filter_clause(filters: SearchFilters, *, text: bool = True,
                   company_on: str = "a.id") -> tuple[str, list]:
     """A WHERE fragment over `articles a` and its bound parameters ("1" when nothing filters).
@@ -459,16 +469,6 @@ class SearchResult:
                 "sort": self.sort, "results": [h.to_dict() for h in self.hits],
                 "facets": {k: [{"value": v, "count": n} for v, n in items]
                            for k, items in self.facets.items()}}
-
-
-def _kinds(values, role: str) -> tuple[str, ...]:
-    """Party kinds checked against the ones the store knows; QueryError names a wrong one."""
-    kinds = tuple(dict.fromkeys(v.strip().lower() for v in values if v and v.strip()))
-    for kind in kinds:
-        if kind not in COMPANY_KINDS:
-            raise QueryError(f"unknown {role} kind {kind!r}: use one of "
-                             f"{', '.join(COMPANY_KINDS)}")
-    return kinds
 
 
 def _check_page(limit, offset) -> None:
