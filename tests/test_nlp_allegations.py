@@ -447,3 +447,24 @@ def test_a_reference_the_accuser_acts_on_is_the_other_party(analyzer):
     )
     pairs = pairs_of(a)
     assert ("Marvelo Labs", "Pelloran Inc") in pairs
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Marvelo Labs said on Monday that it had evidence Pelloran Inc used outputs from its "
+        "models to train a rival chatbot.",
+        "Marvelo Labs told senators that it had suspended accounts it linked to Pelloran Inc "
+        "after attempts to copy its models.",
+    ],
+)
+def test_a_speaker_reporting_its_own_finding_accuses_the_party_found(analyzer, text):
+    assert pairs_of(analyzer.analyze(text)) == {("Marvelo Labs", "Pelloran Inc")}
+
+
+def test_a_speaker_reporting_its_own_business_accuses_nobody(analyzer):
+    a = analyzer.analyze(
+        "Marvelo Labs said it had evidence that its new chip outsold parts from Pelloran Inc in "
+        "the second quarter."
+    )
+    assert a.allegations == ()

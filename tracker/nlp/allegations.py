@@ -53,6 +53,8 @@ SPEECH_VERB_RE = re.compile(
     r"(?:said|say|says|alleg|claim|argu|contend|assert|told|tell|accus|insist|maintain"
     r"|complain|warn|found$|find|conclud|determin)"
 )
+# Verbs that tie wrongdoing to a party ("accounts it linked to Y").
+LINK_VERB_RE = re.compile(r"(?:link|tie|tied|trac|attribut|connect)")
 VICTIM_BEFORE = {"from", "victim", "victims", "rivals"}
 # A person is accused only in a sentence with a charge-like word, and never as the speaker.
 PERSON_CUE_RE = re.compile(
@@ -520,15 +522,42 @@ class AllegationFinder:
                     ]
                     if c.dep_ == "xcomp":
                         roles = [g for g in c.children if g.dep_ in ("dobj",)]
-                    accused += [
-                        x
-                        for g in roles
-                        for x in parties(subtree(g), ACCUSABLE_KINDS)
-                        if accuser is None or x.key != accuser.key
-                    ]
+                    found = [x for g in roles for x in parties(subtree(g), ACCUSABLE_KINDS)]
+                    if accuser and found and all(x.key == accuser.key for x in found):
+                        # "X said it had evidence Y used...", "X said it suspended accounts it
+                        # linked to Y": the speaker reports its own finding about another party
+                        found = [
+                            x
+                            for g in self._finding_parties(c)
+                            for x in parties(subtree(g), ACCUSABLE_KINDS)
+                        ]
+                    accused += [x for x in found if accuser is None or x.key != accuser.key]
                 if accuser and accused:
                     return accuser, accused, v
         return unnamed
+
+    @staticmethod
+    def _finding_parties(clause) -> list:
+        """The parties a speaker's own finding is about: the subjects of the clauses nested in
+        it ("it had evidence Y used", "it found that Y had copied") and what it linked the
+        wrongdoing to ("accounts it linked to Y")."""
+        out = []
+        for t in clause.subtree:
+            if t is clause or t.dep_ not in ("relcl", "acl", "ccomp") or t.pos_ not in (
+                "VERB",
+                "AUX",
+            ):
+                continue
+            out += [g for g in t.children if g.dep_ == "nsubj"]
+            if LINK_VERB_RE.match(t.lower_):
+                out += [
+                    g
+                    for p in t.children
+                    if p.dep_ == "prep" and p.lower_ == "to"
+                    for g in p.children
+                    if g.dep_ == "pobj"
+                ]
+        return out
 
     def sentence_claim(self, ctx: ArticleContext, si: int) -> SentenceClaim | None:
         sent = ctx.sents[si]
