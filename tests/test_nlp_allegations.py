@@ -468,3 +468,18 @@ def test_a_speaker_reporting_its_own_business_accuses_nobody(analyzer):
         "the second quarter."
     )
     assert a.allegations == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pelloran Inc is in a court fight with Dana Whitfield, who is trying to leave the board "
+        "and has accused it of hiding losses.",
+        "Pelloran Inc faces a new problem in Corvane Systems, which is buying its rival and has "
+        "accused it of hiding losses.",
+    ],
+)
+def test_the_noun_a_relative_clause_describes_is_its_accuser(analyzer, text):
+    pairs = pairs_of(analyzer.analyze(text))
+    accuser = "Dana Whitfield" if "Dana" in text else "Corvane Systems"
+    assert pairs == {(accuser, "Pelloran Inc")}

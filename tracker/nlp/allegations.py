@@ -149,6 +149,7 @@ EMPLOYER_RE = re.compile(
     r"|chief\s+(?:[a-z]+\s+){0,2}officer)s?\b"
 )
 PRONOUNS = {"it", "its", "they", "their"}
+RELATIVE_PRONOUNS = {"who", "which", "that"}
 # A company officer (title, optional name) as the speaker of a sentence.
 OFFICER_SPEAKER_RE = re.compile(
     r"(?:(?<=\s)|^)(?:[Cc]hief\s+(?:[a-z]+\s+){0,3}officer|[Gg]eneral\s+counsel|CEO|[Cc]hief\s+executive"
@@ -456,6 +457,15 @@ class AllegationFinder:
             # of two subjects (a misparse of "a complaint filed by X, the commission alleged"),
             # the one next to the verb speaks
             subj = sorted((c for c in kids if c.dep_ == "nsubj"), key=lambda c: -c.i)
+            subj_skip: tuple = ()
+            clause = v
+            # "X, who ... and has accused it of ...": a verb joined to another shares its
+            # subject, and a relative pronoun stands for the noun the clause describes
+            while not subj and clause.dep_ == "conj" and clause.head is not clause:
+                clause = clause.head
+                subj = [c for c in clause.children if c.dep_ == "nsubj"]
+            if subj and subj[0].lower_ in RELATIVE_PRONOUNS and clause.dep_ == "relcl":
+                subj, subj_skip = [clause.head], (clause,)
             subjpass = [c for c in kids if c.dep_ == "nsubjpass"]
             agent = [g for c in kids if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
             if accusing and v.pos_ == "VERB":
@@ -468,7 +478,7 @@ class AllegationFinder:
                         return accuser, accused, v
                 if subj:
                     accuser = pick_accuser(
-                        parties(subtree(subj[0]), AUTHORITY_KINDS | {"company", "person"})
+                        parties(subtree(subj[0], subj_skip), AUTHORITY_KINDS | {"company", "person"})
                     )
                     objs = [c for c in kids if c.dep_ in ("dobj", "dative")]
                     objs += [
@@ -501,7 +511,7 @@ class AllegationFinder:
                         unnamed = (accuser, [], v)
             if speech and subj:
                 accuser = pick_accuser(
-                    parties(subtree(subj[0]), AUTHORITY_KINDS | {"company", "person"})
+                    parties(subtree(subj[0], subj_skip), AUTHORITY_KINDS | {"company", "person"})
                 )
                 # the accused is the subject (or, passive, the object) of the reported clause,
                 # and the clause itself says something wrongful
