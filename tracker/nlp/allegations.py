@@ -12,6 +12,7 @@ from tracker.nlp.resources import Taxonomy
 
 AUTHORITY_KINDS = {"regulator", "court", "government"}
 ACCUSABLE_KINDS = {"company", "person"}
+SPEAKER_KINDS = AUTHORITY_KINDS | ACCUSABLE_KINDS
 # Words that make a sentence an accusation, a legal step or a penalty.
 ACCUSE_RE = re.compile(
     r"\b(?:accus\w*|alleg\w*|sue[sd]?|suing|lawsuits?|suit|complaint|charg(?:ed|es|ing)|indict\w*|fined|fines?"
@@ -477,9 +478,7 @@ class AllegationFinder:
                     if accuser and accused:
                         return accuser, accused, v
                 if subj:
-                    accuser = pick_accuser(
-                        parties(subtree(subj[0], subj_skip), AUTHORITY_KINDS | {"company", "person"})
-                    )
+                    accuser = pick_accuser(parties(subtree(subj[0], subj_skip), SPEAKER_KINDS))
                     objs = [c for c in kids if c.dep_ in ("dobj", "dative")]
                     objs += [
                         g
@@ -510,9 +509,7 @@ class AllegationFinder:
                         # the sentence does not name (what X imposes is the penalty itself)
                         unnamed = (accuser, [], v)
             if speech and subj:
-                accuser = pick_accuser(
-                    parties(subtree(subj[0], subj_skip), AUTHORITY_KINDS | {"company", "person"})
-                )
+                accuser = pick_accuser(parties(subtree(subj[0], subj_skip), SPEAKER_KINDS))
                 # the accused is the subject (or, passive, the object) of the reported clause,
                 # and the clause itself says something wrongful
                 accused = []
