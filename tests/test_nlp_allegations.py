@@ -483,3 +483,18 @@ def test_the_noun_a_relative_clause_describes_is_its_accuser(analyzer, text):
     pairs = pairs_of(analyzer.analyze(text))
     accuser = "Dana Whitfield" if "Dana" in text else "Corvane Systems"
     assert pairs == {(accuser, "Pelloran Inc")}
+
+
+def test_the_authorities_a_complaint_was_sent_to_do_not_accuse(analyzer):
+    a = analyzer.analyze(
+        "The complaint, sent last week to the Securities and Exchange Commission, the Federal "
+        "Trade Commission and the Justice Department, says Pelloran Inc misled investors about "
+        "its losses."
+    )
+    accusers = {al.accuser for al in a.allegations}
+    assert {x for al in a.allegations for x in al.accused} == {"Pelloran Inc"}
+    assert not accusers & {
+        "Securities and Exchange Commission",
+        "Federal Trade Commission",
+        "U.S. Department of Justice",
+    }, a.allegations

@@ -100,6 +100,7 @@ NOT_ACTING_RE = re.compile(
     r"|\b(?:sent|sends|went|gone|submitted|wrote|written)\s+(?:[\w-]+\s+){0,3}to\s+(?:the\s+)?"
     r"|\b(?:a|an)\s+)$"
 )
+LIST_GAP_RE = re.compile(r"\s*(?:,\s*(?:(?:and|or)\s+)?|(?:and|or|&)\s+)(?:the\s+)?")
 ACTION_OWNER_RE = re.compile(
     r"(?:'s|’s)?\s+(?:[a-z][\w-]*\s+){0,3}?(?:lawsuits?|suits?|complaints?|claims|allegations"
     r"|accusations|fight|case|charges)\b"
@@ -441,7 +442,11 @@ class AllegationFinder:
                 out.append(t)
             return out
 
+        away = self._addressed(ctx.sents[si].text, s0, slots)
+
         def pick_accuser(cands: list[Slot]) -> Slot | None:
+            # "the complaint, sent to the SEC and the FTC, says": where it went does not accuse
+            cands = [c for c in cands if not (c.kind in AUTHORITY_KINDS and id(c) in away)]
             orgs = [c for c in cands if c.kind != "person"]
             return (orgs or cands or [None])[0]
 
@@ -542,6 +547,23 @@ class AllegationFinder:
                 if accuser and accused:
                     return accuser, accused, v
         return unnamed
+
+    @staticmethod
+    def _addressed(text: str, s0: int, slots: list[Slot]) -> set[int]:
+        """Ids of the slots the words address or place rather than name as acting ("sent to
+        the SEC, the FTC and the Justice Department", "in the District Court"), a party listed
+        with an addressed one included."""
+        away: set[int] = set()
+        prev = None
+        for s in slots:
+            if NOT_ACTING_RE.search(text[max(0, s.start - s0 - 30) : s.start - s0]) or (
+                prev is not None
+                and id(prev) in away
+                and LIST_GAP_RE.fullmatch(text[prev.end - s0 : s.start - s0])
+            ):
+                away.add(id(s))
+            prev = s
+        return away
 
     @staticmethod
     def _finding_parties(clause) -> list:
@@ -774,12 +796,11 @@ class AllegationFinder:
             names = {s.key for s in accused}
             # ...but not one the words address or sit in ("sent to the SEC", "in the District
             # Court") or one being set up ("a Compliance Committee")
+            away = self._addressed(text, s0, slots)
             auth = [
                 s
                 for s in slots
-                if s.kind in AUTHORITY_KINDS
-                and s.key not in names
-                and not NOT_ACTING_RE.search(text[max(0, s.start - s0 - 30) : s.start - s0])
+                if s.kind in AUTHORITY_KINDS and s.key not in names and id(s) not in away
             ]
             if auth:
                 accuser = auth[0]
