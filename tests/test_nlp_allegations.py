@@ -498,3 +498,29 @@ def test_the_authorities_a_complaint_was_sent_to_do_not_accuse(analyzer):
         "Federal Trade Commission",
         "U.S. Department of Justice",
     }, a.allegations
+
+
+def test_money_paid_by_a_party_to_settle_charges_accuses_it(analyzer):
+    a = analyzer.analyze(
+        "The penalty is among the largest the FTC has imposed over data privacy, though well "
+        "below the $300 million paid by Pelloran Inc in 2023 to settle charges over sales of "
+        "location data."
+    )
+    assert ("Federal Trade Commission", "Pelloran Inc") in pairs_of(a)
+
+
+def test_an_authoritys_inquiry_into_the_breach_is_into_the_company_in_focus(analyzer):
+    a = analyzer.analyze(
+        "Pelloran Inc agreed to pay $5 million to settle a class action over the breach. The "
+        "settlement does not resolve the Federal Communications Commission's investigation into "
+        "the breach, which remains open."
+    )
+    assert ("Federal Communications Commission", "Pelloran Inc") in pairs_of(a)
+
+
+def test_shipping_to_a_blacklisted_buyer_is_an_export_control_case(analyzer):
+    a = analyzer.analyze(
+        "The Commerce Department fined Pelloran Inc $9 million on Monday after its routers were "
+        "shipped to a blacklisted Russian company."
+    )
+    assert any("export_control" in al.types for al in a.allegations), a.allegations

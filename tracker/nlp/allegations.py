@@ -100,6 +100,17 @@ NOT_ACTING_RE = re.compile(
     r"|\b(?:sent|sends|went|gone|submitted|wrote|written)\s+(?:[\w-]+\s+){0,3}to\s+(?:the\s+)?"
     r"|\b(?:a|an)\s+)$"
 )
+# "the $300 million paid by X in 2023 to settle charges": X paid to end a case against it
+PAID_BY_RE = re.compile(r"\b(?:paid|forfeited|owed)\s+(?:\w+\s+){0,2}?by\s+(?:the\s+)?$")
+SETTLE_AFTER_RE = re.compile(
+    r"[^.;]{0,40}?\b(?:to\s+(?:settle|resolve)|in\s+(?:fines|penalties|damages)|as\s+a\s+penalty)\b"
+)
+# "the FCC's investigation into the breach": an inquiry into the story's own wrongdoing
+INQUIRY_INTO_RE = re.compile(
+    r"(?:'s|’s)\s+(?:[\w-]+\s+){0,2}?(?:investigation|probe|inquiry|review|examination)\s+"
+    r"(?:into|of)\s+the\s+(?:[\w-]+\s+){0,2}?(?:breach|hack|leak|incident|attack|intrusion"
+    r"|outage|allegations|conduct|practices|matter)\b"
+)
 LIST_GAP_RE = re.compile(r"\s*(?:,\s*(?:(?:and|or)\s+)?|(?:and|or|&)\s+)(?:the\s+)?")
 ACTION_OWNER_RE = re.compile(
     r"(?:'s|’s)?\s+(?:[a-z][\w-]*\s+){0,3}?(?:lawsuits?|suits?|complaints?|claims|allegations"
@@ -548,6 +559,32 @@ class AllegationFinder:
                     return accuser, accused, v
         return unnamed
 
+    def _payer_or_inquiry(
+        self, ctx: ArticleContext, si: int, slots: list[Slot], accuser, accused
+    ) -> tuple:
+        """Two shapes that name the accused without an accusing verb: money "paid by X to
+        settle charges" (the acting authority of the sentence, if any, accuses X), and "the
+        FCC's investigation into the breach" with no party named (the inquiry is into the
+        company the preceding sentences are about)."""
+        text, s0 = ctx.sents[si].text, ctx.sents[si].start_char
+        for s in slots:
+            pre = text[max(0, s.start - s0 - 40) : s.start - s0]
+            if s.kind == "company" and PAID_BY_RE.search(pre):
+                if SETTLE_AFTER_RE.match(text, s.end - s0):
+                    away = self._addressed(text, s0, slots)
+                    auth = [
+                        o for o in slots if o.kind in AUTHORITY_KINDS and id(o) not in away
+                    ]
+                    return (auth[0] if auth else None), [s]
+        if any(s.kind in ACCUSABLE_KINDS for s in slots):
+            return accuser, accused
+        for s in slots:
+            if s.kind in AUTHORITY_KINDS and INQUIRY_INTO_RE.match(text, s.end - s0):
+                focus = self._pronoun_slot(ctx, si, s.start)
+                if focus is not None:
+                    return s, [Slot(s.start, s.start, focus.key, focus.kind, ref=True)]
+        return accuser, accused
+
     @staticmethod
     def _addressed(text: str, s0: int, slots: list[Slot]) -> set[int]:
         """Ids of the slots the words address or place rather than name as acting ("sent to
@@ -663,6 +700,8 @@ class AllegationFinder:
                 ).end():
                     accuser, accused = named_by[0], [s]
                     break
+        if accuser is None:
+            accuser, accused = self._payer_or_inquiry(ctx, si, slots, accuser, accused)
         according = None if accuser else re.search(r"according to\s+(?:the\s+)?", text, re.I)
         if according:
             after_acc = [
