@@ -21,12 +21,12 @@ GOLD = ROOT / "tracker" / "demo" / "gold.jsonl"
 
 FLOORS = {
     "company_f1": 0.95,
-    "accused_f1": 0.92,
-    "pair_f1": 0.89,
+    "accused_f1": 0.93,
+    "pair_f1": 0.93,
     "type_acc": 0.90,
     "status_acc": 0.99,
     "figure_f1": 0.94,
-    "response_acc": 0.72,
+    "response_acc": 0.74,
     "negative_precision": 0.95,
 }
 
