@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 
+import yaml
 from spacy.tokens import Doc
 
+from tracker.countries import COUNTRIES_FILE
 from tracker.nlp.companies import Party, PartyMention
 from tracker.nlp.resources import Taxonomy
 
 AUTHORITY_KINDS = {"regulator", "court", "government"}
-ACCUSABLE_KINDS = {"company", "person"}
+# "actor": a group the article calls hackers or a gang ("the ransomware gang LockBit"); "state":
+# a country the article ties to an attack ("hackers linked to China"). Their parties keep their
+# own kinds (other, government); only the accusation rules read them as accusable.
+ACCUSABLE_KINDS = {"company", "person", "actor", "state"}
 SPEAKER_KINDS = AUTHORITY_KINDS | ACCUSABLE_KINDS
+NOT_REFERRED = {"person", "actor", "state"}
 # Words that make a sentence an accusation, a legal step or a penalty.
 ACCUSE_RE = re.compile(
     r"\b(?:accus\w*|alleg\w*|sue[sd]?|suing|lawsuits?|suit|complaint|charg(?:ed|es|ing)|indict\w*|fined|fines?"
@@ -178,6 +186,51 @@ REF_GAP_WORD = (
     r"(?!(?:the|a|an|that|which|who|and|or|but|of|to|in|on|at|by|with|for|from|is|was|are|were"
     r"|has|had|have|said|says|found|told|its|their|it|they)\s)"
 )
+# Words around a name that call it a hacking group rather than an ordinary organisation.
+ATTACKER_NOUN = (
+    r"(?:hackers?|hacking\s+(?:group|crew|team|collective|outfit)s?|(?:cyber[\s-]?)?(?:criminals"
+    r"|attackers|spies)|threat\s+actors?|intruders|(?:ransomware|extortion|cybercrime|cyber"
+    r"|espionage|criminal|hacker|apt)\s+(?:group|gang|crew|collective|outfit|operation|actor)s?)"
+)
+ACTOR_BEFORE_RE = re.compile(
+    ATTACKER_NOUN + r"\s*,?\s*(?:(?:known|tracked|identified)\s+as|called|calling\s+(?:itself"
+    r"|themselves)|dubbed|named|that\s+calls?\s+(?:itself|themselves))?\s*(?:the\s+)?$",
+    re.I,
+)
+ACTOR_AFTER_RE = re.compile(
+    r"^\s*(?:(?:ransomware|extortion|hacking|hacker|cybercrime)\s+(?:group|gang|crew)|hackers"
+    r"|gang|,\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?" + ATTACKER_NOUN + r")\b",
+    re.I,
+)
+# "X claimed responsibility for the attack": a group owning up to an attack is its accused.
+RESPONSIBILITY_RE = re.compile(
+    r"\s*(?:,[^,]{0,60},\s*)?(?:has\s+|had\s+|have\s+)?(?:claimed|claims|took|takes|claiming"
+    r"|taking)\s+(?:responsibility|credit)\b"
+)
+# Words that may stand between the attackers and the country they are tied to ("hackers that US
+# officials link to China", "a group believed to be working for Iran").
+STATE_GAP = (
+    r"(?:(?:that|which|who|are|were|is|was|have|has|had|been|be|to|widely|allegedly|reportedly"
+    r"|suspected|believed|thought|long|officials|investigators|researchers|experts|analysts|say"
+    r"|said|says|of|the|[A-Z][\w.]*)\s+){0,5}?"
+)
+STATE_TIE = (
+    r"(?:linked|link|links|tied|tie|ties|connected|attributed|traced|working|acting|backed"
+    r"|sponsored|directed|run|controlled|operating)\s+(?:to|for|by|on\s+behalf\s+of|from)\s+"
+    r"(?:the\s+)?"
+)
+STATE_ATTACK_VERBS = (
+    r"(?:has\s+|had\s+|have\s+)?(?:(?:repeatedly|also|allegedly|secretly)\s+)?(?:hacked|breached"
+    r"|infiltrated|penetrated|spied\s+on|targeted|(?:was|is|were)\s+behind)\b"
+)
+STATE_OWNER_RE = re.compile(
+    r"(?:\s+government|['’]s\s+(?:government|military|intelligence\s+services))$"
+)
+CYBER_RE = re.compile(
+    r"\b(?:hack\w*|cyber\w*|intrusions?|espionage|spy\w*|spies|intelligence|breach\w*"
+    r"|attack\w*)\b",
+    re.I,
+)
 SPEAKS_RE = re.compile(
     r"^\W{0,3}(?:alleges?|alleged|alleging|accus\w+|claim(?:s|ed|ing)?|says|said|saying|sues|sued"
     r"|suing)\b",
@@ -240,6 +293,81 @@ class AllegationFinder:
             r"|\b(?:[Ff]ederal\s+|U\.S\.\s+|US\s+)?(?:[Pp]rosecutors|[Aa]uthorities|[Rr]egulators)\b"
         )
 
+    @functools.cached_property
+    def state_re(self) -> re.Pattern:
+        """Where the text ties an attack to a country: the attackers "linked to China", the
+        "Russian-backed hackers", "North Korea hacked ..."; group `c` is the country."""
+        forms = sorted(_country_names(), key=len, reverse=True)
+        names = "|".join(re.escape(f) for f in forms)
+        government = r"(?:\s+government|['’]s\s+(?:government|military|intelligence\s+services))?"
+        attacker = "(?i:" + ATTACKER_NOUN + ")"
+        return re.compile(
+            rf"(?<![\w-]){attacker}\s+{STATE_GAP}(?i:{STATE_TIE})(?P<c>(?:{names}){government})"
+            r"(?![\w-])"
+            rf"|(?<![\w-])(?P<b>(?:{names}){government})(?:-(?i:linked|backed|sponsored|affiliated"
+            r"|aligned|nexus)\s+(?:[a-z][\w-]*\s+)?|\s+(?:(?i:state|government|military)"
+            rf"(?:-(?i:sponsored|backed|linked))?\s+)?){attacker}(?![\w-])"
+            rf"|(?<![\w-])(?P<v>{names})\s+(?i:{STATE_ATTACK_VERBS})"
+        )
+
+    def _actors(self, text: str, parties: dict[str, Party]) -> set[str]:
+        """Parties of kind other that the article calls hackers or a gang, or that claim an
+        attack: these can be accused."""
+        out = set()
+        for key, p in parties.items():
+            if p.kind != "other":
+                continue
+            for s, e, _t, _src in p.mentions:
+                if (
+                    ACTOR_BEFORE_RE.search(text[max(0, s - 60) : s])
+                    or ACTOR_AFTER_RE.match(text[e : e + 80])
+                    or RESPONSIBILITY_RE.match(text, e)
+                ):
+                    out.add(key)
+                    break
+        return out
+
+    def _add_states(self, ctx: ArticleContext, starts: list[int]) -> None:
+        """Slots for the countries the text ties to an attack. A country that is only a place
+        or a government acting is not such a slot; a government the attackers serve becomes
+        one."""
+        text = ctx.text
+        if not CYBER_RE.search(text):
+            return
+        canon = _country_names()
+        for m in self.state_re.finditer(text):
+            group = next(g for g in ("c", "b", "v") if m.group(g))
+            a, b = m.span(group)
+            si = bisect.bisect_right(starts, a) - 1
+            if si < 0:
+                continue
+            sent = ctx.sents[si]
+            # "China targeted" an attack only where the sentence is about one; "anti-China" is
+            # no subject
+            if group == "v" and (
+                "targeted" in m.group(0) and not CYBER_RE.search(sent.text)
+                or text[a - 1 : a] == "-"
+            ):
+                continue
+            over = [x for x in ctx.slots[si] if x.start < b and a < x.end]
+            if over:
+                for x in over:
+                    if x.kind == "government":
+                        x.kind = "state"
+                continue
+            name = m.group(group)
+            base = STATE_OWNER_RE.sub("", name)
+            key = canon.get(base, base)
+            p = ctx.parties.get(key)
+            if p is None:
+                p = ctx.parties[key] = Party(key, "government")
+            elif p.kind not in ("government", "other"):
+                continue
+            p.aliases.add(name)
+            p.mentions.append((a, b, name, "rule"))
+            ctx.slots[si].append(Slot(a, b, key, "state"))
+            ctx.slots[si].sort(key=lambda x: x.start)
+
     # -- references -------------------------------------------------------------------
 
     def build_context(
@@ -259,12 +387,14 @@ class AllegationFinder:
             for i in range(s.start, s.end):
                 sent_of_tok[i] = si
         timeline: list[Slot] = []  # every mention, in text order, for resolving references
+        actors = self._actors(ctx.text, parties)
         for m in mentions:
             p = parties.get(m.key)
             if p is None:
                 continue
             span = doc[m.start : m.end]
-            slot = Slot(span.start_char, span.end_char, p.name, p.kind)
+            kind = "actor" if p.name in actors else p.kind
+            slot = Slot(span.start_char, span.end_char, p.name, kind)
             ctx.slots[sent_of_tok[m.start]].append(slot)
             timeline.append(slot)
         for si, s in enumerate(sents):
@@ -298,6 +428,7 @@ class AllegationFinder:
                         ctx.slots[si].append(Slot(a, b, target.key, target.kind, ref=True))
                         taken.append((a, b))
             ctx.slots[si].sort(key=lambda x: x.start)
+        self._add_states(ctx, [s.start_char for s in sents])
         return ctx
 
     @staticmethod
@@ -320,8 +451,9 @@ class AllegationFinder:
         wanted kinds. An authority's head noun narrows the choice: "the commission" is the
         party with Commission in its name, not the department named last; "the regulator"
         is a regulator rather than the government it belongs to."""
-        before = [s for s in timeline if s.end <= pos and s.kind in kinds and s.kind != "person"]
-        after = [s for s in timeline if s.start >= pos and s.kind in kinds and s.kind != "person"]
+        # "the company" is not a person, a hacking group or a country named before it
+        before = [s for s in timeline if s.end <= pos and s.kind in kinds - NOT_REFERRED]
+        after = [s for s in timeline if s.start >= pos and s.kind in kinds - NOT_REFERRED]
         if head and parties is not None:
             if head in ("prosecutors", "prosecutor"):
 
@@ -632,6 +764,9 @@ class AllegationFinder:
         type_hits = self.types_in(text)
         if "antitrust" in self.tax.type_res and DEAL_BLOCK_RE.search(text):
             type_hits["antitrust"] = type_hits.get("antitrust", 0) + 1
+        owned = self._owned_attack(ctx, si, type_hits)
+        if owned is not None:
+            return owned
         acc = ACCUSE_RE.search(text) or NAMED_BY_RE.search(text)
         if not acc and not (type_hits and ATTRIB_RE.search(text)):
             return None
@@ -879,6 +1014,30 @@ class AllegationFinder:
             min(conf, 0.95),
         )
 
+    def _owned_attack(
+        self, ctx: ArticleContext, si: int, type_hits: dict[str, int]
+    ) -> SentenceClaim | None:
+        """"A group calling itself X claimed responsibility": the group owning up to the attack
+        is its accused, and nobody else need accuse it."""
+        sent = ctx.sents[si]
+        s0 = sent.start_char
+        for s in ctx.slots[si]:
+            if s.kind != "actor" or not RESPONSIBILITY_RE.match(sent.text, s.end - s0):
+                continue
+            return SentenceClaim(
+                si,
+                sent.start_char,
+                sent.end_char,
+                sent.text.strip(),
+                None,
+                [s.key],
+                sorted(type_hits, key=lambda t: -type_hits[t]),
+                self.status_in(sent.text, False) or "alleged",
+                None,
+                0.6,
+            )
+        return None
+
     @staticmethod
     def _object_group(sent, text: str, cands: list[Slot]) -> list[Slot]:
         """The first party after the verb and those coordinated with it ("Huawei, two affiliates —
@@ -974,3 +1133,17 @@ class AllegationFinder:
             if last.start - prev.end <= 25 and prev.kind in AUTHORITY_KINDS | {"company"}:
                 return prev
         return last
+
+
+@functools.lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    """Each way tracker/data/countries.yaml writes a country (name, people, short form) -> the
+    country's first-listed name ("Chinese" -> "China"). Short all-capital codes are left out:
+    "US" and "UK" are as often the place as the state."""
+    data = yaml.safe_load(COUNTRIES_FILE.read_text(encoding="utf-8")) or {}
+    out: dict[str, str] = {}
+    for forms in (data.get("countries") or {}).values():
+        for form in forms:
+            if len(form) > 3 or not form.isupper():
+                out.setdefault(form, forms[0])
+    return out

@@ -1,0 +1,53 @@
+"""Parties that are not companies as the accused: hacking groups and the countries an attack is
+tied to. They keep their own kinds (other, government) and are never counted as companies."""
+
+from __future__ import annotations
+
+from tests.support.nlp import kinds, shared_analyzer
+
+
+def _pairs(analysis) -> set[tuple[str | None, str]]:
+    return {(a.accuser, x) for a in analysis.allegations for x in a.accused}
+
+
+def test_country_tied_to_hackers_is_accused_by_the_agency_that_says_so():
+    text = (
+        "Brindle Telecom said on Tuesday that its customer database had been copied. "
+        "The National Security Agency said last week that hackers linked to Russia had "
+        "breached several European telecom operators and stolen call records."
+    )
+    a = shared_analyzer().analyze(text)
+    assert ("National Security Agency", "Russia") in _pairs(a)
+    assert kinds(a)["Russia"] == "government"
+
+
+def test_country_named_as_a_people_maps_to_the_country():
+    text = (
+        "The Department of Homeland Security said Iranian state-sponsored hackers had "
+        "infiltrated the billing systems of Copperfield Water, a utility in Ohio."
+    )
+    a = shared_analyzer().analyze(text)
+    accused = {x for al in a.allegations for x in al.accused}
+    assert "Iran" in accused
+    assert "Iran" not in {e.name for e in a.entities if e.kind == "company"}
+
+
+def test_a_country_as_a_place_is_not_accused():
+    text = (
+        "The Federal Trade Commission sued Palomar Foods Inc in Texas, accusing the company of "
+        "misleading customers in China and Canada about the origin of its products."
+    )
+    a = shared_analyzer().analyze(text)
+    accused = {x for al in a.allegations for x in al.accused}
+    assert accused and not accused & {"China", "Canada", "Texas"}
+
+
+def test_group_claiming_responsibility_is_accused():
+    text = (
+        "Harlow Insurance said hackers had stolen the records of 2 million policyholders. "
+        "A ransomware gang calling itself Velvet Marten claimed responsibility for the attack "
+        "on its leak site, according to researchers who track the group."
+    )
+    a = shared_analyzer().analyze(text)
+    assert (None, "Velvet Marten") in _pairs(a)
+    assert kinds(a).get("Velvet Marten") != "company"
