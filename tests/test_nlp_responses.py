@@ -116,3 +116,12 @@ def test_first_person_statement_is_its_speaker(analyzer):
         "disappointed that the Commission has chosen to litigate.\""
     )
     assert answered(analyzer.analyze(text), "Tamsin", "disputed")
+
+
+def test_a_person_with_a_role_at_the_accused_answers_for_it(analyzer):
+    text = (
+        "Corvane Systems sued Brindle Labs, accusing it of stealing trade secrets. Brindle Labs "
+        "chief executive Tomas Ekdahl spoke to reporters on Tuesday. Tomas Ekdahl denied the "
+        "claims."
+    )
+    assert answered(analyzer.analyze(text), "Brindle", "denied")
