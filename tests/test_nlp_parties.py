@@ -51,3 +51,58 @@ def test_group_claiming_responsibility_is_accused():
     a = shared_analyzer().analyze(text)
     assert (None, "Velvet Marten") in _pairs(a)
     assert kinds(a).get("Velvet Marten") != "company"
+
+
+def test_person_filing_a_complaint_accuses_the_company():
+    text = (
+        "Corvane Systems' former chief engineer, Dana Whitlow, has gone to federal "
+        "investigators with a whistleblower complaint alleging the company hid a data breach "
+        "from its customers."
+    )
+    a = shared_analyzer().analyze(text)
+    assert ("Dana Whitlow", "Corvane Systems") in _pairs(a)
+    assert kinds(a)["Dana Whitlow"] == "person"
+
+
+def test_person_named_with_a_nickname_is_still_that_person():
+    text = (
+        "Lisbeth Ørn said she was fired from Kestrel Analytics after raising concerns. "
+        'The security researcher Tomasz "Frost" Halvorsen, has filed a lawsuit claiming '
+        "Kestrel Analytics sold location data without consent. Halvorsen said he had "
+        "warned managers for months."
+    )
+    a = shared_analyzer().analyze(text)
+    assert ("Halvorsen", "Kestrel Analytics") in _pairs(a)
+
+
+def test_officers_listed_in_a_filed_complaint_are_accused():
+    text = (
+        "Ravi Menon, an early backer, is suing Tidewell Robotics. According to a complaint "
+        "filed on Monday, Tidewell Robotics, chief executive Mara Quist and president Olin "
+        "Fairbanks misled early investors about the company's revenue."
+    )
+    a = shared_analyzer().analyze(text)
+    accused = {x for al in a.allegations for x in al.accused}
+    assert {"Mara Quist", "Olin Fairbanks"} <= accused
+
+
+def test_firm_hired_to_investigate_is_not_accused():
+    text = (
+        "Greystone Bank said hackers stole the records of 3 million customers. The bank has "
+        "hired cybersecurity firm Brightwater Labs to investigate the breach."
+    )
+    a = shared_analyzer().analyze(text)
+    accused = {x for al in a.allegations for x in al.accused}
+    assert "Greystone Bank" in accused
+    assert "Brightwater Labs" not in accused
+
+
+def test_a_region_where_users_live_does_not_accuse():
+    text = (
+        "The Data Protection Commission fined Pellucid Media Limited €40 million on Tuesday. "
+        "The decision, which affects about 9 million users in the European Economic Area, "
+        "found that Pellucid Media Limited had transferred personal data unlawfully."
+    )
+    a = shared_analyzer().analyze(text)
+    accusers = {al.accuser for al in a.allegations}
+    assert "European Economic Area" not in accusers

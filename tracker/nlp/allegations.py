@@ -68,7 +68,7 @@ VICTIM_BEFORE = {"from", "victim", "victims", "rivals"}
 # A person is accused only in a sentence with a charge-like word, and never as the speaker.
 PERSON_CUE_RE = re.compile(
     r"\b(?:charg\w*|indict\w*|sue[sd]?|suing|accus\w*|arrest\w*|alleg\w*|lawsuit"
-    r"|convicted|guilty)\b",
+    r"|convicted|guilty|complaint\s+filed|filed\s+(?:a|an|the)\s+(?:[\w-]+\s+)?complaint)\b",
     re.I,
 )
 SPEECH_AFTER_RE = re.compile(
@@ -230,6 +230,15 @@ CYBER_RE = re.compile(
     r"\b(?:hack\w*|cyber\w*|intrusions?|espionage|spy\w*|spies|intelligence|breach\w*"
     r"|attack\w*)\b",
     re.I,
+)
+HIRED_RE = re.compile(
+    r"\b(?:hired|retained|engaged|brought\s+in|called\s+in|appointed)\s+(?:[\w-]+\s+){0,3}$",
+    re.I,
+)
+PERSON_FILING_RE = re.compile(
+    r"(?:\s*,[^,.;]{0,60},)?\s*,?\s+(?:(?:has|had|have)\s+)?(?:(?:filed|brought|lodged|submitted)"
+    r"|(?:gone|went|turned)\s+to\s+[^.;]{0,40}?\bwith)\s+(?:a|an|his|her|their)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:complaint|lawsuit|suit)s?\b"
 )
 SPEAKS_RE = re.compile(
     r"^\W{0,3}(?:alleges?|alleged|alleging|accus\w+|claim(?:s|ed|ing)?|says|said|saying|sues|sued"
@@ -808,7 +817,10 @@ class AllegationFinder:
             # "complaints from rivals including Foundem" come from the party, not against it;
             # "customers including Nvidia and Qualcomm" are the accused's customers
             pre = text[max(0, slot.start - s0 - 80) : slot.start - s0]
-            return bool(COMPLAINANT_RE.search(pre[-50:]) or CUSTOMERS_RE.search(pre))
+            # "it hired security firm Mandiant to investigate": the firm works on the case
+            return bool(
+                COMPLAINANT_RE.search(pre[-50:]) or CUSTOMERS_RE.search(pre) or HIRED_RE.search(pre)
+            )
 
         before = [s for s in slots if s.end <= trigger]
         after = [s for s in slots if s.start >= trigger]
@@ -837,6 +849,24 @@ class AllegationFinder:
                     break
         if accuser is None:
             accuser, accused = self._payer_or_inquiry(ctx, si, slots, accuser, accused)
+        if accuser is None:
+            # "Jane Roe, a former engineer, filed a complaint alleging the company ...": the
+            # person who brings the complaint accuses the parties it names
+            for s in slots:
+                m = PERSON_FILING_RE.match(text, s.end - s0)
+                if s.kind != "person" or s.ref or m is None:
+                    continue
+                named = [
+                    o
+                    for o in slots
+                    if o.start >= s0 + m.end()
+                    and o.kind in ACCUSABLE_KINDS
+                    and o.key != s.key
+                    and not victim(o)
+                ]
+                if named:
+                    accuser, accused = s, named
+                break
         according = None if accuser else re.search(r"according to\s+(?:the\s+)?", text, re.I)
         if according:
             after_acc = [
@@ -896,7 +926,9 @@ class AllegationFinder:
             accuser = by
             accused = [s for s in before if s.kind in ACCUSABLE_KINDS]
         if accuser is None and not accused:
-            subj = self._subject(before)
+            # "users in the European Economic Area" is where, not who: no subject
+            away = self._addressed(text, s0, slots)
+            subj = self._subject([s for s in before if id(s) not in away])
             after_acc = self._object_group(
                 sent, ctx.text, [s for s in after if s.kind in ACCUSABLE_KINDS and not victim(s)]
             )

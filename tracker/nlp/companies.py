@@ -550,6 +550,21 @@ class CompanyFinder:
             if p.known or p.kind != "company":
                 continue
             _add_occurrences(doc, text, p, r"(?<![\w-])" + re.escape(p.name) + r"(?![\w-])", taken)
+        # a person's name the model missed once (inside quotes, a nickname between the names:
+        # 'Peiter "Mudge" Zatko') is still that person, outside every other party's name
+        spans = [(s, e) for q in parties.values() for s, e, _, _ in q.mentions]
+        for p in parties.values():
+            if p.known or p.kind != "person":
+                continue
+            rx = r"(?<![\w-])" + re.escape(p.name) + r"(?![\w-])"
+            inside = [(s, e) for s, e in spans if not any(s == m[0] for m in p.mentions)]
+            blocked = taken | {
+                i
+                for s, e in inside
+                if (span := doc.char_span(s, e, alignment_mode="expand")) is not None
+                for i in range(span.start, span.end)
+            }
+            _add_occurrences(doc, text, p, rx, blocked)
 
     def _first_word_mentions(self, doc: Doc, text: str, parties: dict[str, Party], taken) -> None:
         """'Sandpiper' after 'Sandpiper Semiconductor' names the same company: news shortens a
