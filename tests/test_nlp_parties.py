@@ -106,3 +106,15 @@ def test_a_region_where_users_live_does_not_accuse():
     a = shared_analyzer().analyze(text)
     accusers = {al.accuser for al in a.allegations}
     assert "European Economic Area" not in accusers
+
+
+def test_officer_listed_after_the_company_possessive_is_charged():
+    text = (
+        "Federal prosecutors on Tuesday unsealed an indictment that charges Norvik Shipping Ltd, "
+        "its affiliate Tessaro Freight Inc and the company's chief operating officer, Daniel "
+        "Cho, "
+        "with wire fraud and conspiracy to violate sanctions."
+    )
+    a = shared_analyzer().analyze(text)
+    accused = {x for al in a.allegations for x in al.accused}
+    assert {"Norvik Shipping Ltd", "Daniel Cho"} <= accused

@@ -1086,6 +1086,10 @@ class AllegationFinder:
                 continue
             if s.start < out[-1].end:
                 continue  # the same words found twice (a name and a reference)
+            if possessive and EMPLOYER_RE.match(text, s.end):
+                # "X, Y and the company's chief financial officer, Z": the owner only says
+                # whose officer the next name is, and the list goes on
+                continue
             gap = doc.char_span(out[-1].end, s.start, alignment_mode="expand")
             if gap is None or possessive:
                 break
