@@ -21,12 +21,12 @@ GOLD = ROOT / "tracker" / "demo" / "gold.jsonl"
 
 FLOORS = {
     "company_f1": 0.95,
-    "accused_f1": 0.93,
-    "pair_f1": 0.93,
+    "accused_f1": 0.95,
+    "pair_f1": 0.95,
     "type_acc": 0.90,
     "status_acc": 0.99,
     "figure_f1": 0.94,
-    "response_acc": 0.74,
+    "response_acc": 0.95,
     "negative_precision": 0.95,
 }
 
