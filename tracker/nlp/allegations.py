@@ -461,8 +461,9 @@ class AllegationFinder:
         party with Commission in its name, not the department named last; "the regulator"
         is a regulator rather than the government it belongs to."""
         # "the company" is not a person, a hacking group or a country named before it
-        before = [s for s in timeline if s.end <= pos and s.kind in kinds - NOT_REFERRED]
-        after = [s for s in timeline if s.start >= pos and s.kind in kinds - NOT_REFERRED]
+        wanted = kinds - NOT_REFERRED
+        before = [s for s in timeline if s.end <= pos and s.kind in wanted]
+        after = [s for s in timeline if s.start >= pos and s.kind in wanted]
         if head and parties is not None:
             if head in ("prosecutors", "prosecutor"):
 
@@ -524,22 +525,16 @@ class AllegationFinder:
 
     def status_in(self, text: str, has_authority: bool) -> str | None:
         best, rank = None, -1
-        hedges = [m.start() for m in HEDGE_RE.finditer(text)]
+        hedge = HEDGE_RE.search(text)
         wanted = bool(WANT_RE.search(text))
         for sid, rx in self.tax.status_res.items():
             if rx is None or sid == "alleged":
                 continue
             # a hedge puts off the stage it comes before ("could face lawsuits"), not one
-            # already reached ("has sued to stop a deal that would crush rivals")
-            m = next(
-                (
-                    m
-                    for m in rx.finditer(text)
-                    if not any(h < m.start() for h in hedges)
-                ),
-                None,
-            )
-            if m is None:
+            # already reached ("has sued to stop a deal that would crush rivals"): only the
+            # stage's first mention can come before every hedge
+            m = rx.search(text)
+            if m is None or (hedge is not None and hedge.start() < m.start()):
                 continue
             if sid == "investigating" and not has_authority:
                 continue
