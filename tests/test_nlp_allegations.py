@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.nlp import company_names, shared_analyzer
+from tests.support.nlp import company_names, pairs_of, shared_analyzer
 from tracker.errors import ConfigError, ModelMissingError
 from tracker.nlp import EXTRACTOR_VERSION, Analyzer, load_taxonomy
 from tracker.nlp import model as nlp_model
@@ -37,11 +37,6 @@ What Next
 If the claims are proven, the company could face lawsuits.
 
 copyright © 2026 powered by Some Hub   sitemap"""
-
-
-def pairs_of(analysis) -> set[tuple[str | None, str]]:
-    """(accuser, accused) pairs of an analysis."""
-    return {(al.accuser, x) for al in analysis.allegations for x in al.accused}
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,7 @@ tied to. They keep their own kinds (other, government) and are never counted as 
 
 from __future__ import annotations
 
-from tests.support.nlp import kinds, shared_analyzer
-
-
-def _pairs(analysis) -> set[tuple[str | None, str]]:
-    return {(a.accuser, x) for a in analysis.allegations for x in a.accused}
+from tests.support.nlp import kinds, pairs_of, shared_analyzer
 
 
 def test_country_tied_to_hackers_is_accused_by_the_agency_that_says_so():
@@ -17,7 +13,7 @@ def test_country_tied_to_hackers_is_accused_by_the_agency_that_says_so():
         "breached several European telecom operators and stolen call records."
     )
     a = shared_analyzer().analyze(text)
-    assert ("National Security Agency", "Russia") in _pairs(a)
+    assert ("National Security Agency", "Russia") in pairs_of(a)
     assert kinds(a)["Russia"] == "government"
 
 
@@ -49,7 +45,7 @@ def test_group_claiming_responsibility_is_accused():
         "on its leak site, according to researchers who track the group."
     )
     a = shared_analyzer().analyze(text)
-    assert (None, "Velvet Marten") in _pairs(a)
+    assert (None, "Velvet Marten") in pairs_of(a)
     assert kinds(a).get("Velvet Marten") != "company"
 
 
@@ -60,7 +56,7 @@ def test_person_filing_a_complaint_accuses_the_company():
         "from its customers."
     )
     a = shared_analyzer().analyze(text)
-    assert ("Dana Whitlow", "Corvane Systems") in _pairs(a)
+    assert ("Dana Whitlow", "Corvane Systems") in pairs_of(a)
     assert kinds(a)["Dana Whitlow"] == "person"
 
 
@@ -72,7 +68,7 @@ def test_person_named_with_a_nickname_is_still_that_person():
         "warned managers for months."
     )
     a = shared_analyzer().analyze(text)
-    assert ("Halvorsen", "Kestrel Analytics") in _pairs(a)
+    assert ("Halvorsen", "Kestrel Analytics") in pairs_of(a)
 
 
 def test_officers_listed_in_a_filed_complaint_are_accused():

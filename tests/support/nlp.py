@@ -18,3 +18,8 @@ def company_names(analysis) -> set[str]:
 
 def kinds(analysis) -> dict[str, str]:
     return {e.name: e.kind for e in analysis.entities}
+
+
+def pairs_of(analysis) -> set[tuple[str | None, str]]:
+    """(accuser, accused) pairs of an analysis."""
+    return {(al.accuser, x) for al in analysis.allegations for x in al.accused}
