@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -19,6 +19,9 @@ _CODE_RE = re.compile(r"^[A-Z]{2}$")
 class Countries:
     names: dict[str, str]  # folded name or code -> code
     members: dict[str, tuple[str, ...]]  # region code -> member codes
+    # folded names of countries, their peoples and their cities as articles write them (no
+    # bare codes but "U.S.", no regions) -> code: "a Chinese startup", "the London-based fintech"
+    places: dict[str, str] = field(default_factory=dict)
 
 
 def _fold(text: str) -> str:
@@ -39,6 +42,7 @@ def load_countries(path: Path = COUNTRIES_FILE) -> Countries:
         raise ConfigError("expected a mapping with `countries` and `regions`", path=str(path))
     names: dict[str, str] = {}
     members: dict[str, tuple[str, ...]] = {}
+    places: dict[str, str] = {}
 
     def add(code, forms, key: str) -> None:
         if not isinstance(code, str) or not _CODE_RE.match(code):
@@ -52,6 +56,8 @@ def load_countries(path: Path = COUNTRIES_FILE) -> Countries:
 
     for code, forms in (data.get("countries") or {}).items():
         add(code, forms, "countries")
+        for form in forms:
+            places.setdefault(_fold(form), code)
     for code, spec in (data.get("regions") or {}).items():
         if not isinstance(spec, dict):
             raise ConfigError("a region needs `names` and `members`", path=str(path),
@@ -62,7 +68,23 @@ def load_countries(path: Path = COUNTRIES_FILE) -> Countries:
             raise ConfigError("members must be two-letter codes", path=str(path),
                               key=f"regions.{code}.members")
         members[code] = tuple(listed)
-    return Countries(names=names, members=members)
+    for code, cities in (data.get("cities") or {}).items():
+        if not isinstance(code, str) or not _CODE_RE.match(code):
+            raise ConfigError("a code must be two capital letters", path=str(path),
+                              key=f"cities.{code}")
+        if not isinstance(cities, list) or not all(isinstance(c, str) and c.strip()
+                                                   for c in cities):
+            raise ConfigError("needs a list of city names", path=str(path), key=f"cities.{code}")
+        for city in cities:
+            places.setdefault(_fold(city), code)
+    return Countries(names=names, members=members, places=places)
+
+
+def place_country(text: str) -> str | None:
+    """The country code of a country, people or city as an article writes it ("Chinese",
+    "U.S.", "South Korea", "London"); None for anything else, regions and bare codes
+    included ("IT" in "IT firm" is no Italy)."""
+    return load_countries().places.get(_fold(text))
 
 
 def country_codes(values, *, name: str = "country") -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from tracker.countries import place_country
 from tracker.nlp.resources import Gazetteer, load_places
 
 NER_LABELS = {"ORG", "PERSON", "PRODUCT"}
@@ -123,6 +124,23 @@ DATE_WORDS = {
 # a kind of business ("British Airways", "Silicon Valley Bank") stay company names.
 FIELD_WORDS = {"ai", "technology", "software"}
 STOP_POS = {"VERB", "ADV", "ADP", "PRON", "SCONJ", "AUX", "CCONJ"}
+# Descriptors that name a company by its tie to another ("Alibaba's U.S. rival X", "the
+# British unit X") or by what it sells ("Chinese app X"): a nationality before them
+# need not be the company's own, so they give no country.
+RELATIONAL_WORDS = {"rival", "competitor", "unit", "subsidiary", "affiliate", "arm", "owner",
+                    "investor", "fund", "bureau", "agency", "creator", "generator", "outlet",
+                    "brand", "app", "site", "service"}
+COUNTRY_HEADS_EXTRA = {"fintech", "biotech", "startups", "companies", "firms", "groups", "labs",
+                       "carmakers", "chipmakers", "conglomerates"}
+# Words that end the noun phrase a nationality must share with the company.
+PHRASE_STOPS = {"of", "and", "or", "for", "to", "with", "by", "from", "in", "on", "at", "as",
+                "its", "their", "his", "her", "our", "whose", "that", "which", "who", "than",
+                "said", "says", "is", "was", "are", "were", "has", "had", "have", "will", "not",
+                "like", "against", "over", "after", "before", "while", "fined", "sued", "charged",
+                "accused", "sues", "fines", "the", "a", "an"}
+POSSESSIVE_WORDS = {"its", "their", "his", "her", "our", "your", "my"}
+BASED_SUFFIXES = ("-based", "-headquartered")
+PHRASE_TOKEN = re.compile(r"[\w.'’&-]+|[^\w\s]")
 
 
 @dataclass
@@ -185,6 +203,7 @@ class CompanyFinder:
             for kind, words in (rules.get("name_kinds") or {}).items()
         ]
         self.company_desc = {w.lower() for w in rules.get("company_descriptors", [])}
+        self.country_heads = (self.company_desc - RELATIONAL_WORDS) | COUNTRY_HEADS_EXTRA
         self.generic_first = {w.lower() for w in rules.get("generic_name_words", [])}
         self.other_desc = [w.lower() for w in rules.get("other_descriptors", [])]
         self.roles = sorted(
@@ -397,6 +416,7 @@ class CompanyFinder:
         self._all_occurrences(doc, full, parties, taken)
         self._first_word_mentions(doc, full, parties, taken)
         self._merge_short_forms(full, parties)
+        self._countries(full, parties)
         for key, p in parties.items():
             if p.known:
                 continue
@@ -660,6 +680,170 @@ class CompanyFinder:
             ps.kind = self._classify(short, ps, [])
             del parties[long]
             self._redirect[long] = short
+
+    # -- a company's country from how the article introduces it ------------------------
+
+    def _countries(self, text: str, parties: dict[str, Party]) -> None:
+        """'Chinese AI startup Zhenlu', 'U.S.-based Corvane', 'Quillpay, the London-based
+        fintech': a company the gazetteer gives no country gets the one the article names in
+        its own noun phrase or apposition, where every such introduction agrees."""
+        for p in parties.values():
+            if p.kind != "company" or p.country:
+                continue
+            codes = set()
+            for s, e, _, _ in p.mentions:
+                before = text[max(0, s - 100) : s]
+                before = before[before.rfind("\n") + 1 :]
+                after = text[e : e + 120]
+                after = after[: after.find("\n")] if "\n" in after else after
+                for code in (self._country_before(before), self._country_after(after)):
+                    if code:
+                        codes.add(code)
+            if len(codes) == 1:
+                p.country = codes.pop()
+
+    def _is_head(self, word: str) -> bool:
+        low = word.lower()
+        return low in self.country_heads or low.endswith(("maker", "makers"))
+
+    @staticmethod
+    def _place_at(words: list[str], end: int) -> tuple[str, int] | None:
+        """(code, first index) of the longest place name of up to three capitalised words
+        ending at words[end] ("South Korean", "U.S."), or None."""
+        for n in (3, 2, 1):
+            start = end - n + 1
+            if start < 0:
+                continue
+            parts = words[start : end + 1]
+            if not all(w[:1].isupper() for w in parts):
+                continue
+            name = " ".join(parts)
+            code = place_country(name)
+            # "Us" is a pronoun opening a sentence, "US" the country
+            letters = name.replace(".", "").replace(" ", "")
+            if code and (len(letters) > 3 or letters.isupper()):
+                return code, start
+        return None
+
+    @staticmethod
+    def _based(word: str) -> str | None:
+        for suffix in BASED_SUFFIXES:
+            if word.lower().endswith(suffix) and len(word) > len(suffix):
+                return word[: -len(suffix)]
+        return None
+
+    def _country_before(self, before: str) -> str | None:
+        """The nationality of the noun phrase ending right before a name: '(a) Chinese AI
+        startup ', 'U.S.-based ', 'China's ', 'a South Korean company, '."""
+        words = PHRASE_TOKEN.findall(before)
+        i = len(words) - 1
+        if i >= 0 and words[i].lower() in ("called", "named"):
+            i -= 1
+        comma = i >= 0 and words[i] == ","
+        if comma:
+            i -= 1
+        mids: list[str] = []
+        while i >= 0 and len(mids) <= 3:
+            w = words[i]
+            found = None
+            based = self._based(w)
+            # a bare adjective ("Chinese Zhenlu") is too weak: a company noun or '-based'
+            # stands between the nationality and the name, or a country owns it ("China's")
+            headed = bool(mids) and self._is_head(mids[0])
+            if based is not None:
+                if not mids or headed:
+                    found = self._place_at([*words[:i], based], i)
+            elif w.endswith(("'s", "’s")) and (not mids or headed):
+                found = self._place_at([*words[:i], w[:-2]], i)
+            elif headed:
+                found = self._place_at(words, i)
+            if found:
+                code, start = found
+                prev = words[start - 1] if start > 0 else ""
+                if prev.endswith(("'s", "’s", "s'")) or prev.lower() in POSSESSIVE_WORDS:
+                    return None  # "Alibaba's U.S. rival": the nationality may be Alibaba's
+                if comma and prev.lower() not in ("a", "an"):
+                    return None
+                return code
+            low = w.lower()
+            if (
+                low in PHRASE_STOPS
+                or not w[:1].isalnum()
+                or w.endswith(("'s", "’s", "'", "."))
+                and not mids
+                or w.endswith(("'s", "’s", "'"))
+            ):
+                return None
+            mids.append(w)
+            i -= 1
+        return None
+
+    def _country_after(self, after: str) -> str | None:
+        """The nationality of an apposition right after a name: ', a Chinese AI startup',
+        ', the London-based fintech', ', based in Shenzhen', ', a company based in China'."""
+        if not after.startswith(","):
+            return None
+        words = PHRASE_TOKEN.findall(after)[1:12]
+        j = 0
+        if words[:2] and words[0].lower() in ("which", "that") and words[1:2] == ["is"]:
+            j = 2
+        if j < len(words) and words[j].lower() in ("based", "headquartered"):
+            return self._place_after(words, j + 1)
+        if j >= len(words) or words[j].lower() not in ("a", "an", "the"):
+            return None
+        j += 1
+        modifiers = 0
+        while j < len(words):
+            w = words[j]
+            based = self._based(w)
+            found = None
+            if based is not None:
+                found = self._place_at([based], 0)
+                end = j + 1
+            else:
+                for n in (3, 2, 1):
+                    got = self._place_at(words[j : j + n], n - 1)
+                    if got and got[1] == 0:
+                        found, end = got, j + n
+                        break
+            if found:
+                return found[0] if self._head_follows(words, end, based is not None) else None
+            if (
+                w.lower() in PHRASE_STOPS
+                or not w[:1].isalpha()
+                or w.endswith(("'s", "’s", "'"))
+                or modifiers == 2
+            ):
+                break
+            if self._is_head(w) and j + 1 < len(words) and words[j + 1].lower() in (
+                "based",
+                "headquartered",
+            ):
+                return self._place_after(words, j + 2)
+            modifiers += 1
+            j += 1
+        return None
+
+    def _head_follows(self, words: list[str], j: int, based: bool) -> bool:
+        """Whether up to three descriptor words from words[j] end in a company noun (a place
+        written '-based' needs none: ', a U.S.-based maker of ...')."""
+        for w in words[j : j + 3]:
+            if w.endswith(("'s", "’s", "'")):
+                return False  # "a Chinese company's rival" is not Chinese itself
+            if w.lower() in PHRASE_STOPS or not w[:1].isalnum():
+                return based
+            if self._is_head(w):
+                return True
+        return based
+
+    def _place_after(self, words: list[str], j: int) -> str | None:
+        if j >= len(words) or words[j].lower() != "in":
+            return None
+        for n in (3, 2, 1):
+            got = self._place_at(words[j + 1 : j + 1 + n], n - 1)
+            if got and got[1] == 0:
+                return got[0]
+        return None
 
     _redirect: dict
 
