@@ -172,3 +172,12 @@ def test_the_store_keeps_the_inferred_country(analyzer, tmp_path):
     if analysis.allegations:
         assert search(db, SearchFilters(accused_country=("Chinese",))).total == 1
         assert search(db, SearchFilters(accused_country=("US",))).total == 0
+
+
+def test_a_local_arm_named_after_its_country_does_not_take_its_parents(analyzer):
+    found = countries(analyzer.analyze(
+        "The regulator fined Pravik Technologies Ireland Limited, the European arm of Palo "
+        "Alto-based Pravik Technologies, on Monday. Pravik Technologies Ireland Limited said "
+        "it would appeal."))
+    arm = next(v for k, v in found.items() if k.startswith("Pravik Technologies Ireland"))
+    assert arm == ("company", None)

@@ -690,6 +690,12 @@ class CompanyFinder:
         for p in parties.values():
             if p.kind != "company" or p.country:
                 continue
+            # "Loopa Technologies Ireland Limited, the European arm of Palo Alto-based Loopa
+            # Technologies": a name holding a place is a local arm, and its shorter form
+            # names the parent, whose country it need not share
+            words = p.name.split()
+            if any(self._place_at(words, k) for k in range(len(words))):
+                continue
             codes = set()
             for s, e, _, _ in p.mentions:
                 before = text[max(0, s - 100) : s]
