@@ -713,11 +713,18 @@ def _save_analysis(db: sqlite_utils.Database, article_id: int, analysis: Analysi
             db.execute("INSERT INTO mentions (article_id, company_id, text, start, \"end\", source)"
                        " VALUES (?,?,?,?,?,?)", [article_id, cid, m.text, m.start, m.end, m.source])
 
+    entities = {e.name: e for e in analysis.entities}
+
     def lookup(name: str | None) -> int | None:
+        """A party's id. A person accusing or answering keeps kind person (they are not
+        counted among the article's companies, above); a name the analysis gives no entity
+        for is stored as `other`, never passed off as a company."""
         if not name:
             return None
         if name not in ids:
-            ids[name] = company_id(db, name, now=now)
+            entity = entities.get(name)
+            ids[name] = (_entity_id(db, entity, now) if entity is not None
+                         else company_id(db, name, kind="other", now=now))
         return ids[name]
 
     allegation_ids: list[int] = []
