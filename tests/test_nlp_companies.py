@@ -262,3 +262,34 @@ def test_a_headlines_capitalised_nouns_are_not_part_of_the_name(analyzer):
     names = {e.name for e in a.entities}
     assert "Halvard Telecom" in names
     assert not any("Breach" in n for n in names)
+
+
+def _surname_doc(text):
+    from tracker.nlp.companies import Party, _surname_mentions
+
+    doc = shared_analyzer().nlp(text)
+    start = text.index("Tomas Park")
+    person = Party("Tomas Park", "person", mentions=[(start, start + 10, "Tomas Park", "ner")])
+    company = Party("Brindle Labs", "company", mentions=[(0, 12, "Brindle Labs", "ner")])
+    parties = {"Tomas Park": person, "Brindle Labs": company}
+    _surname_mentions(doc, text, parties, set())
+    return [m[2] for m in person.mentions]
+
+
+def test_a_surname_after_the_full_name_is_that_person():
+    text = ("Brindle Labs was fined on Monday. Its founder Tomas Park spoke to reporters. Park "
+            "said the fine was unfair, and investors backed Park.")
+    assert _surname_doc(text) == ["Tomas Park", "Park", "Park"]
+
+
+def test_a_surname_that_is_also_a_common_word_here_is_not_taken():
+    # 'park' in lower case: the word is the article's own vocabulary, not only a name
+    text = ("Brindle Labs was fined on Monday. Its founder Tomas Park spoke to reporters. Park "
+            "said the company would open a park.")
+    assert _surname_doc(text) == ["Tomas Park"]
+
+
+def test_a_surname_opening_a_sentence_must_be_its_subject():
+    text = ("Brindle Labs was fined on Monday. Its founder Tomas Park spoke to reporters. "
+            "Park rangers closed the site. Investors backed Park.")
+    assert _surname_doc(text) == ["Tomas Park", "Park"]

@@ -125,3 +125,11 @@ def test_a_person_with_a_role_at_the_accused_answers_for_it(analyzer):
         "claims."
     )
     assert answered(analyzer.analyze(text), "Brindle", "denied")
+
+
+def test_a_person_answering_by_surname_answers_for_the_accused(analyzer):
+    text = (
+        "Corvane Systems sued Brindle Labs, accusing it of stealing trade secrets. Brindle Labs "
+        "chief executive Tomas Ekdahl spoke to reporters on Tuesday. Ekdahl denied the claims."
+    )
+    assert answered(analyzer.analyze(text), "Brindle", "denied")

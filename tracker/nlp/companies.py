@@ -585,6 +585,7 @@ class CompanyFinder:
                 for i in range(span.start, span.end)
             }
             _add_occurrences(doc, text, p, rx, blocked)
+        _surname_mentions(doc, text, parties, taken)
 
     def _first_word_mentions(self, doc: Doc, text: str, parties: dict[str, Party], taken) -> None:
         """'Sandpiper' after 'Sandpiper Semiconductor' names the same company: news shortens a
@@ -859,6 +860,48 @@ class CompanyFinder:
     def __call__(self, doc: Doc, gaz_spans: list[Span] | None = None, text: str | None = None):
         self._redirect = {}
         return self.find(doc, gaz_spans, text)
+
+
+def _surname_mentions(doc: Doc, text: str, parties: dict[str, Party], taken: set) -> None:
+    """'Ekdahl' after 'Tomas Ekdahl' is that person: news names a person in full once and
+    by surname after. Not a surname two people share, one that is a word of another party's
+    name, or one the article also writes in lower case ('Young' next to 'young people')."""
+    people = [p for p in parties.values() if p.kind == "person" and not p.known
+              and " " in p.name and p.mentions]
+    counts: dict[str, int] = {}
+    for p in people:
+        counts[p.name.split()[-1]] = counts.get(p.name.split()[-1], 0) + 1
+    other_words = {w for q in parties.values() if q.kind != "person" for w in q.name.split()}
+    blocked = set(taken)
+    for q in parties.values():
+        for s, e, _, _ in q.mentions:
+            span = doc.char_span(s, e, alignment_mode="expand")
+            if span is not None:
+                blocked.update(range(span.start, span.end))
+    for p in people:
+        last = p.name.split()[-1]
+        if (counts[last] > 1 or last in other_words or last in parties or len(last) < 3
+                or not last[:1].isupper() or last.lower() in doc.vocab.strings
+                and doc.vocab[last.lower()].is_stop
+                or re.search(r"(?<![\w-])" + re.escape(last.lower()) + r"(?![\w-])", text)):
+            continue
+        first = min(s for s, _, _, _ in p.mentions)
+        before = len(p.mentions)
+        _add_occurrences(doc, text, p, r"(?<![\w-])" + re.escape(last) + r"(?![\w-])", blocked)
+        # Only the references after the person is first named in full; and opening a
+        # sentence, only as the subject of a verb ("Young said", not "Young people").
+        p.mentions[before:] = [m for m in p.mentions[before:]
+                               if m[0] > first and _named_there(doc, m[0])]
+
+
+def _named_there(doc: Doc, start: int) -> bool:
+    span = doc.char_span(start, start + 1, alignment_mode="expand")
+    if span is None:
+        return False
+    tok = span[0]
+    if not tok.is_sent_start:
+        return True
+    return tok.i + 1 < len(doc) and doc[tok.i + 1].pos_ in ("VERB", "AUX")
 
 
 def _add_occurrences(doc: Doc, text: str, p: Party, pattern: str, taken: set) -> bool:
