@@ -44,38 +44,34 @@ def load_countries(path: Path = COUNTRIES_FILE) -> Countries:
     members: dict[str, tuple[str, ...]] = {}
     places: dict[str, str] = {}
 
-    def add(code, forms, key: str) -> None:
+    def checked(code, forms, key: str) -> list[str]:
+        """`forms` of one code, after checking both (the message names the entry)."""
         if not isinstance(code, str) or not _CODE_RE.match(code):
             raise ConfigError("a code must be two capital letters (quote NO: YAML reads it "
                               "as false)", path=str(path), key=f"{key}.{code}")
         if not isinstance(forms, list) or not all(isinstance(f, str) and f.strip()
                                                   for f in forms):
             raise ConfigError("needs a list of names", path=str(path), key=f"{key}.{code}")
-        for form in [code, *forms]:
-            names.setdefault(_fold(form), code)
+        return forms
 
     for code, forms in (data.get("countries") or {}).items():
-        add(code, forms, "countries")
+        for form in [code, *checked(code, forms, "countries")]:
+            names.setdefault(_fold(form), code)
         for form in forms:
             places.setdefault(_fold(form), code)
     for code, spec in (data.get("regions") or {}).items():
         if not isinstance(spec, dict):
             raise ConfigError("a region needs `names` and `members`", path=str(path),
                               key=f"regions.{code}")
-        add(code, spec.get("names") or [], "regions")
+        for form in [code, *checked(code, spec.get("names") or [], "regions")]:
+            names.setdefault(_fold(form), code)
         listed = spec.get("members") or []
         if not all(isinstance(m, str) and _CODE_RE.match(m) for m in listed):
             raise ConfigError("members must be two-letter codes", path=str(path),
                               key=f"regions.{code}.members")
         members[code] = tuple(listed)
     for code, cities in (data.get("cities") or {}).items():
-        if not isinstance(code, str) or not _CODE_RE.match(code):
-            raise ConfigError("a code must be two capital letters", path=str(path),
-                              key=f"cities.{code}")
-        if not isinstance(cities, list) or not all(isinstance(c, str) and c.strip()
-                                                   for c in cities):
-            raise ConfigError("needs a list of city names", path=str(path), key=f"cities.{code}")
-        for city in cities:
+        for city in checked(code, cities, "cities"):
             places.setdefault(_fold(city), code)
     return Countries(names=names, members=members, places=places)
 
