@@ -666,16 +666,17 @@ def company_id(db: sqlite_utils.Database, name: str, *, kind: str = "company",
                aliases: Iterable[str] = (), now: str | None = None) -> int:
     """The id of a company by canonical name or alias, creating it (and its parent) if new."""
     key = fold_name(name)
-    row = db.execute("SELECT company_id FROM company_aliases WHERE key = ?", [key]).fetchone()
+    row = db.execute("SELECT a.company_id, c.country FROM company_aliases a JOIN companies c "
+                     "ON c.id = a.company_id WHERE a.key = ?", [key]).fetchone()
     now = now or now_iso()
-    existing = row or db.execute("SELECT id FROM companies WHERE name = ?", [name]).fetchone()
+    existing = row or db.execute("SELECT id, country FROM companies WHERE name = ?",
+                                 [name]).fetchone()
     if existing:
         cid = existing[0]
-        if country:
+        if country and existing[1] is None:
             # A company first stored as someone's parent had no country yet; the
             # search filters on a party's country read it.
-            db.execute("UPDATE companies SET country = ? WHERE id = ? AND country IS NULL",
-                       [country, cid])
+            db.execute("UPDATE companies SET country = ? WHERE id = ?", [country, cid])
     if not row:
         if not existing:
             parent_id = None
