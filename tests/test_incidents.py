@@ -2,12 +2,12 @@
 
 import importlib.util
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from tests.support.olddb import copy_into_old
 from tracker import incidents, store
 from tracker.cli import main
 from tracker.records import Allegation, Analysis, Entity, ExtractedArticle
@@ -346,20 +346,13 @@ def test_syndication_notes_and_junk_lines():
 
 
 def test_migration_upgrades_an_old_database_and_rebuild_groups_it(tmp_path, labelled):
-    path = str(tmp_path / "old.db")
-    conn = sqlite3.connect(path)
-    db = store.sqlite_utils.Database(conn)
-    conn.execute(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-        "applied TEXT NOT NULL)"
-    )
-    for version, name, script in store.MIGRATIONS[:3]:
-        conn.executescript(script)
-        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 'x')", [version, name])
-    conn.commit()
+    current = store.open_db(tmp_path / "current.db")
     for it in labelled:
-        store.save_article(db, it["article"], it["analysis"], canonical_url=it["article"].url)
-    conn.close()
+        store.save_article(current, it["article"], it["analysis"],
+                           canonical_url=it["article"].url)
+    current.conn.close()
+    path = str(tmp_path / "old.db")
+    copy_into_old(tmp_path / "current.db", path, 3)
     db = store.open_db(path)
     assert store.current_version(db) >= 4
     assert incidents.rebuild(db) == len(labelled)

@@ -328,36 +328,40 @@ def test_cli_help_has_example():
     assert out.exit_code == 0 and "Examples:" in out.output and "--facets" in out.output
 
 
-def test_company_seek_path_gives_same_results(db, monkeypatch):
-    import tracker.search as search_mod
+@pytest.mark.parametrize("query", ["cloud OR breach OR security", "clou*", '"cloud security"',
+                                   "distill* OR fined", "title:alibaba OR accounts"])
+@pytest.mark.parametrize("company,subsidiaries", [("Alibaba", True), ("Alibaba", False),
+                                                  ("Aliyun", False), ("Anthropic", False)])
+def test_company_filter_in_the_text_index_keeps_the_sql_answer(db, query, company, subsidiaries):
+    from tracker.search import text_match
 
-    def plan(filters):
-        return search_mod._company_plan(db, filters, fts_query(filters.query))
-
-    assert not plan(SearchFilters(query="clou*", company="Aliyun")).seek
-    filters = SearchFilters(query="cloud OR breach OR security", company="Aliyun",
-                            include_subsidiaries=True)
-    # 26 matches for 1 company article: walking them is cheaper than a seek ...
-    assert not plan(filters).seek
-    walk = search(db, filters)
-    monkeypatch.setattr(search_mod, "SEEK_COST", 10)  # ... until a seek costs 10 steps
-    assert plan(filters).seek
-    seek = search(db, filters)
-    assert seek.total == walk.total == 1
-    assert [(h.id, round(h.score, 6)) for h in seek.hits] == [
-        (h.id, round(h.score, 6)) for h in walk.hits]
-    assert seek.facets == walk.facets
+    filters = SearchFilters(query=query, company=company, include_subsidiaries=subsidiaries)
+    got = search(db, filters, limit=500)
+    # The same question answered in SQL: the text's matches among the company's articles.
+    where, params = filter_clause(filters)
+    expected = {r[0] for r in db.execute(f"SELECT a.id FROM articles a WHERE {where}", params)}
+    assert {h.id for h in got.hits} == expected and got.total == len(expected)
+    # The company filter leaves every score as the text alone gives it.
+    alone = {h.id: h.score for h in search(db, SearchFilters(query=query), limit=500).hits}
+    assert [(h.id, h.score) for h in got.hits] == sorted(
+        ((i, alone[i]) for i in expected), key=lambda kv: (kv[1], -kv[0]))
+    assert text_match(query).startswith("{title text} : (")
 
 
-def test_a_phrase_seeks_sooner_than_words(db):
-    import tracker.search as search_mod
+def test_an_analysts_words_never_match_the_company_keys(db):
+    cid = db.execute("SELECT company_id FROM company_aliases WHERE key = 'alibaba'").fetchone()[0]
+    keys = db.execute("SELECT company_keys FROM articles WHERE id IN (SELECT article_id FROM "
+                      "article_companies WHERE company_id = ?)", [cid]).fetchone()[0]
+    assert f"c{cid}" in keys.split()
+    assert search(db, SearchFilters(query=f"c{cid}")).total == 0
+    assert search(db, SearchFilters(query=f"company_keys:c{cid}")).total == 0
 
-    # Both match the 25 fillers; a phrase's walk goes through its words' lists.
-    words = SearchFilters(query="cloud security", company="Aliyun")
-    phrase = SearchFilters(query='"cloud security"', company="Aliyun")
-    assert not search_mod._company_plan(db, words, fts_query(words.query)).seek
-    assert search_mod._company_plan(db, phrase, fts_query(phrase.query)).seek
-    assert search(db, phrase).total == search(db, words).total
+
+def test_an_unknown_company_with_text_finds_nothing_and_still_checks_the_query(db):
+    result = search(db, SearchFilters(query="cloud", company="No Such Corp"))
+    assert result.total == 0 and result.hits == ()
+    with pytest.raises(QueryError, match="not valid"):
+        search(db, SearchFilters(query="NEAR(cloud breach, far)", company="No Such Corp"))
 
 
 @pytest.mark.parametrize("query", ["cloud OR breach OR security", "clou* OR accounts"])
@@ -365,11 +369,12 @@ def test_snippets_made_in_the_main_query_match_the_page_pass(db, monkeypatch, qu
     import tracker.search as search_mod
 
     filters = SearchFilters(query=query, company="Alibaba", include_subsidiaries=True)
-    assert search_mod._company_plan(db, filters, fts_query(query)).inline_snippets
+    ids = search_mod._company_ids(db, filters)
+    assert len(ids) == 2 and search_mod._few_articles(db, ids)
     inline = search(db, filters)
     assert inline.hits and all(MARK_START in h.snippet_marked for h in inline.hits)
     monkeypatch.setattr(search_mod, "INLINE_SNIPPET_MAX", 0)  # a company too big to inline
-    assert not search_mod._company_plan(db, filters, fts_query(query)).inline_snippets
+    assert not search_mod._few_articles(db, ids)
     paged = search(db, filters)
     assert [(h.id, h.snippet_marked) for h in inline.hits] == [
         (h.id, h.snippet_marked) for h in paged.hits]

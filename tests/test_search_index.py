@@ -8,13 +8,13 @@ allegation tables themselves.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support import sampledb
+from tests.support.olddb import copy_into_old
 from tracker import store
 from tracker.records import Allegation, Analysis, ExtractedArticle
 from tracker.search import SearchFilters, search
@@ -104,25 +104,20 @@ def test_article_page_does_not_show_the_index_copy(db):
 
     aid = db.execute("SELECT id FROM articles WHERE alleged_types IS NOT NULL LIMIT 1"
                      ).fetchone()[0]
-    assert "alleged_types" not in article_detail(db, aid)
+    shown = article_detail(db, aid)
+    assert "alleged_types" not in shown and "company_keys" not in shown
 
 
 def test_migration_fills_alleged_types_of_an_older_database(tmp_path):
-    path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                 "applied TEXT NOT NULL)")
-    for version, name, script in store.MIGRATIONS[:7]:
-        conn.executescript(script)
-        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 'x')", [version, name])
-    conn.commit()
-    old = store.sqlite_utils.Database(conn)
+    current = open_db(tmp_path / "current.db")
     for i, types in enumerate([("fraud",), ("ip_theft", "fraud"), ()]):
         article = ExtractedArticle(url=f"https://old.example.com/{i}", text=f"body {i}",
                                    title=f"Old {i}", published="2024-01-02")
-        store.save_article(old, article, _analysis(*([types] if types else [])),
+        store.save_article(current, article, _analysis(*([types] if types else [])),
                            canonical_url=article.url)
-    conn.close()
+    current.conn.close()
+    path = tmp_path / "old.db"
+    copy_into_old(tmp_path / "current.db", path, 7)
     db = open_db(path)
     assert store.current_version(db) == store.SCHEMA_VERSION
     assert stale(db) == []

@@ -20,7 +20,7 @@ import sqlite_utils
 from tracker.countries import country_codes
 from tracker.errors import QueryError
 from tracker.records import COMPANY_KINDS
-from tracker.store import fold_name, rows
+from tracker.store import company_key, fold_name, rows
 
 # Snippet markers: private-use characters that never occur in article text, so
 # callers can split the snippet into plain and highlighted parts before escaping.
@@ -178,27 +178,21 @@ def _kinds(values, role: str) -> tuple[str, ...]:
     return kinds
 
 
-def filter_clause(filters: SearchFilters, *, text: bool = True,
-                  company_on: str = "a.id") -> tuple[str, list]:
+def filter_clause(filters: SearchFilters, *, text: bool = True) -> tuple[str, list]:
     """A WHERE fragment over `articles a` and its bound parameters ("1" when nothing filters).
 
     With `text=False` the free-text query is left out (search() joins the FTS
-    table itself to rank by BM25). `company_on` is the column the company
-    condition tests (search() passes `articles_fts.rowid` so FTS5 seeks to
-    each of a few candidate articles). Values are always bound, never formatted in.
+    table itself to rank by BM25). Values are always bound, never formatted in.
     """
-    if company_on not in ("a.id", "articles_fts.rowid", "+articles_fts.rowid"):
-        raise ValueError("company_on must be a.id, articles_fts.rowid or +articles_fts.rowid, "
-                         f"not {company_on!r}")
     clauses: list[str] = []
     params: list = []
     if text and filters.query and filters.query.strip():
         clauses.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-        params.append(fts_query(filters.query))
+        params.append(text_match(filters.query))
     if filters.company:
         sub, sub_params = _company_ids_sql(filters.company, filters.include_subsidiaries)
         clauses.append(
-            f"{company_on} IN (SELECT ac.article_id FROM article_companies ac "
+            f"a.id IN (SELECT ac.article_id FROM article_companies ac "
             f"WHERE ac.company_id IN ({sub}))"
         )
         params += sub_params
@@ -385,6 +379,20 @@ def fts_query(query: str) -> str:
     return " ".join(out)
 
 
+# The text index's columns an analyst's query reads. The third, company_keys (store
+# migration 10), holds the article's company ids as terms for the company filter: an
+# analyst's "c12" must not find company 12's articles.
+TEXT_COLUMNS = "{title text}"
+# BM25 over the index's columns: a title word weighs three times a body word, and the
+# company keys nothing, so a company filter leaves an article's score as it was.
+_BM25 = "bm25(articles_fts, 3.0, 1.0, 0.0)"
+
+
+def text_match(query: str) -> str:
+    """The FTS5 expression for an analyst's query (checked by fts_query) on title and text."""
+    return f"{TEXT_COLUMNS} : ({fts_query(query)})"
+
+
 def _match_fails(db: sqlite_utils.Database, match: str) -> bool:
     """True when the FTS5 expression alone is rejected (so the error is the analyst's query)."""
     try:
@@ -494,23 +502,27 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
         raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
     _check_page(limit, offset)
     has_text = bool(filters.query and filters.query.strip())
-    match = fts_query(filters.query) if has_text else None
-    company_on = "a.id"
+    match = text_match(filters.query) if has_text else None
+    fts_expr = match
     inline_snippets = False
+    clause_filters = filters
     if has_text and filters.company:
-        # Either FTS5 seeks to each of a few company articles, or it walks the
-        # matches and each is first looked up in the company's article list
-        # (`+` keeps the list away from FTS5), before any other filter or BM25.
-        plan = _company_plan(db, filters, match)
-        company_on = "articles_fts.rowid" if plan.seek else "+articles_fts.rowid"
-        inline_snippets = plan.inline_snippets
+        company_ids = _company_ids(db, filters)
+        if company_ids:
+            # The company is a condition of the FTS5 expression: FTS5 skips through the
+            # text's matches to the company's articles, in C, instead of handing every
+            # match to SQLite to look up in the company's list (store migration 10).
+            fts_expr = (f"{match} AND company_keys : ("
+                        + " OR ".join(company_key(i) for i in company_ids) + ")")
+            clause_filters = replace(filters, company=None)
+            inline_snippets = _few_articles(db, company_ids)
     # A filter on allegation types alone is tested on the article's alleged_types (kept
     # in the search index with the date), not with two lookups per matching article.
     types_apart = bool(filters.types) and not (
         filters.status or filters.has_party_filter()
         or any(_SEP in t for t in filters.types))
-    where, params = filter_clause(replace(filters, types=()) if types_apart else filters,
-                                  text=False, company_on=company_on)
+    where, params = filter_clause(
+        replace(clause_filters, types=()) if types_apart else clause_filters, text=False)
     if types_apart:
         tests = " OR ".join(["instr(char(31) || a.alleged_types || char(31), "
                              "char(31) || ? || char(31))"] * len(filters.types))
@@ -521,12 +533,12 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
         # Snippets made while FTS5 is on the match cost a few microseconds each; made
         # afterwards for the page, each id is another seek (or, for a prefix, a walk).
         snip = "snippet(articles_fts, 1, ?, ?, '…', 28)" if inline_snippets else "NULL"
-        base = ("SELECT a.id AS id, bm25(articles_fts, 3.0, 1.0) AS score, "
+        base = (f"SELECT a.id AS id, {_BM25} AS score, "
                 f"a.published AS published, a.source AS source, {types_col} AS tys, "
                 f"{snip} AS snip FROM articles_fts "
                 "JOIN articles a INDEXED BY idx_articles_search ON a.id = articles_fts.rowid "
                 f"WHERE articles_fts MATCH ? AND {where}")
-        params = ([MARK_START, MARK_END] if inline_snippets else []) + [match] + params
+        params = ([MARK_START, MARK_END] if inline_snippets else []) + [fts_expr] + params
     else:
         base = ("SELECT a.id AS id, NULL AS score, a.published AS published, a.source AS source, "
                 f"{types_col} AS tys, NULL AS snip FROM articles a WHERE {where}")
@@ -603,19 +615,6 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
 _SEP = "\x1f"
 
 
-# When FTS5 seeks to each company article instead of walking the text's matches
-# (each checked against the company's list). Measured on the search benchmark's
-# databases (100k and 1M articles): a seek costs 4-14 µs for a word and 17-33 µs
-# for a phrase, and a walk 40-100 ns a match for words. A phrase's walk goes
-# through its words' much longer lists, about 5 µs a phrase match. So seeking pays
-# from about 150 matches per company article for words, 5 for phrases. Past 100
-# company articles it stops paying at all: FTS5 recounts bm25's document
-# frequencies (a walk of each phrase's list) for every article a seek finds.
-SEEK_COST = 150
-SEEK_COST_PHRASE = 5
-SEEK_MAX_ARTICLES = 100
-# A quoted phrase of more than one word, or a NEAR group.
-_PHRASE_RE = re.compile(r'"[^"]*[^\w\u0080-\uffff"*][^"]*"|\bNEAR\(')
 # Up to this many company articles, the main query makes the snippets (about 5 µs
 # each, measured at 1M articles) instead of a second pass for the page's hits,
 # which for a prefix query walks every match again (2-3 ms at 1M articles). Even
@@ -624,38 +623,22 @@ _PHRASE_RE = re.compile(r'"[^"]*[^\w\u0080-\uffff"*][^"]*"|\bNEAR\(')
 INLINE_SNIPPET_MAX = 4000
 
 
-@dataclass(frozen=True)
-class CompanyPlan:
-    """How search() reads a text query filtered to one company's articles."""
-
-    seek: bool  # FTS5 seeks to each company article instead of walking the matches
-    inline_snippets: bool  # few enough articles for the main query to make the snippets
-
-
-def _company_plan(db: sqlite_utils.Database, filters: SearchFilters, match: str) -> CompanyPlan:
-    """Seek when the text matches SEEK_COST times as many articles as the company has (or more).
-
-    Both counts stop early (at the most company articles either choice needs
-    to know about, and at the number of matches that would decide), so
-    deciding costs a fraction of a walk.
-    """
+def _company_ids(db: sqlite_utils.Database, filters: SearchFilters) -> list[int]:
+    """The ids the company filter names: the company, with its subsidiaries if asked."""
     sub, sub_params = _company_ids_sql(filters.company, filters.include_subsidiaries)
-    cap = max(SEEK_MAX_ARTICLES, INLINE_SNIPPET_MAX + 1)
-    n_company = db.execute(
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM article_companies WHERE company_id IN ({sub}) "
-        "LIMIT ?)", sub_params + [cap]).fetchone()[0]
-    inline = n_company <= INLINE_SNIPPET_MAX
-    if "*" in match or n_company >= SEEK_MAX_ARTICLES:
-        # FTS5 expands a prefix again on every seek: walking is cheaper.
-        return CompanyPlan(seek=False, inline_snippets=inline)
-    need = (SEEK_COST_PHRASE if _PHRASE_RE.search(match) else SEEK_COST) * (n_company + 1)
-    try:
-        n_match = db.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)",
-            [match, need]).fetchone()[0]
-    except sqlite3.OperationalError:
-        n_match = 0  # the main query reports the malformed query
-    return CompanyPlan(seek=n_match >= need, inline_snippets=inline)
+    return sorted({r[0] for r in db.execute(sub, sub_params)})
+
+
+def _few_articles(db: sqlite_utils.Database, company_ids: list[int]) -> bool:
+    """Whether the companies have few enough articles to make snippets in the main query.
+
+    The count stops at the first article past the limit.
+    """
+    marks, params = _in_list(company_ids)
+    n = db.execute(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM article_companies WHERE company_id IN ({marks}) "
+        "LIMIT ?)", params + [INLINE_SNIPPET_MAX + 1]).fetchone()[0]
+    return n <= INLINE_SNIPPET_MAX
 
 
 def _neg(value: str | None) -> tuple:
@@ -1000,7 +983,9 @@ def article_detail(db: sqlite_utils.Database, article_id: int) -> dict | None:
     if not found:
         return None
     art = found[0]
-    art.pop("alleged_types", None)  # a search index copy of the allegations' types
+    # Search index copies: the allegations' types and the companies' ids.
+    art.pop("alleged_types", None)
+    art.pop("company_keys", None)
     for key in ("authors",):
         try:
             art[key] = json.loads(art[key] or "[]")

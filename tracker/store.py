@@ -367,6 +367,42 @@ END;
 -- (by a server that sends no ETag or Last-Modified) is known unchanged without parsing it.
 ALTER TABLE feeds ADD COLUMN body_hash TEXT;
 """),
+    (10, "company keys in the text index", """
+-- tracker.search: each article's company ids as index terms ("c12 c40") in a third
+-- column of the text index, so a text search about one company is an AND inside FTS5,
+-- which skips through the text's match list to the company's few articles instead of
+-- handing every match to SQLite to look up in the company's list (most of a company
+-- search's time at 1M articles). Searches read the title and text columns only and
+-- BM25 weighs this one 0. tracker.store writes the keys with the article, and again
+-- whenever the article's companies change.
+ALTER TABLE articles ADD COLUMN company_keys TEXT;
+UPDATE articles SET company_keys = (SELECT group_concat(k, ' ') FROM (SELECT 'c' || company_id
+    AS k FROM article_companies WHERE article_id = articles.id ORDER BY company_id))
+    WHERE id IN (SELECT article_id FROM article_companies);
+DROP TRIGGER articles_ai;
+DROP TRIGGER articles_ad;
+DROP TRIGGER articles_au;
+DROP TABLE articles_fts;
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    title, text, company_keys, content='articles', content_rowid='id',
+    tokenize='porter unicode61'
+);
+INSERT INTO articles_fts(articles_fts) VALUES ('rebuild');
+CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts(rowid, title, text, company_keys)
+    VALUES (new.id, new.title, new.text, new.company_keys);
+END;
+CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, text, company_keys)
+    VALUES ('delete', old.id, old.title, old.text, old.company_keys);
+END;
+CREATE TRIGGER articles_au AFTER UPDATE OF title, text, company_keys ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, text, company_keys)
+    VALUES ('delete', old.id, old.title, old.text, old.company_keys);
+    INSERT INTO articles_fts(rowid, title, text, company_keys)
+    VALUES (new.id, new.title, new.text, new.company_keys);
+END;
+"""),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -389,6 +425,16 @@ def fold_name(name: str) -> str:
     while len(words) > 1 and words[0] == "the":
         words.pop(0)
     return " ".join(words)
+
+
+def company_key(company_id: int) -> str:
+    """A company's term in the text index's company_keys column (store migration 10)."""
+    return f"c{company_id}"
+
+
+def company_keys(company_ids: Iterable[int]) -> str | None:
+    """The company_keys value for an article's companies: their terms, in id order."""
+    return " ".join(company_key(i) for i in sorted(set(company_ids))) or None
 
 
 def content_hash(text: str) -> str:
@@ -616,16 +662,20 @@ def save_article(db: sqlite_utils.Database, article: ExtractedArticle, analysis:
     now = now_iso()
     try:
         with db.conn:
+            # The companies are resolved first so the article is indexed once, with its
+            # company keys, rather than indexed and then re-indexed when they are known.
+            ids = _company_ids(db, analysis, now) if analysis is not None else {}
             cur = db.execute(
                 "INSERT INTO articles (url, canonical_url, guid, title, authors, source, "
                 "published, fetched, language, text, content_hash, feed_id, method, "
-                "fetch_error, extractor_version, date_candidates) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "fetch_error, extractor_version, date_candidates, company_keys) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [article.url, canonical_url, guid, article.title, json.dumps(list(article.authors)),
                  _source_name(article), article.published, now, article.language,
                  article.text or "", chash, feed_id, article.method, fetch_error,
                  analysis.extractor_version if analysis else None,
-                 json.dumps([list(c) for c in article.date_candidates])],
+                 json.dumps([list(c) for c in article.date_candidates]),
+                 company_keys(ids.values())],
             )
             article_id = cur.lastrowid
             if feed_id is not None:
@@ -634,7 +684,7 @@ def save_article(db: sqlite_utils.Database, article: ExtractedArticle, analysis:
                     "(article_id, feed_id, guid, entry_url, first_seen) VALUES (?,?,?,?,?)",
                     [article_id, feed_id, guid, article.url, now])
             if analysis is not None:
-                _save_analysis(db, article_id, analysis, now)
+                _save_analysis(db, article_id, analysis, now, ids)
     except sqlite3.IntegrityError:
         # Another writer stored the same canonical URL between our check and insert.
         existing = find_article(db, canonical_url=canonical_url)
@@ -658,7 +708,13 @@ def replace_analysis(db: sqlite_utils.Database, article_id: int, analysis: Analy
         db.execute("DELETE FROM allegations WHERE article_id = ?", [article_id])
         db.execute("UPDATE articles SET extractor_version = ? WHERE id = ?",
                    [analysis.extractor_version, article_id])
-        _save_analysis(db, article_id, analysis, now_iso())
+        now = now_iso()
+        ids = _company_ids(db, analysis, now)
+        keys = company_keys(ids.values())
+        # Setting the keys re-indexes the article's text: only when they change.
+        db.execute("UPDATE articles SET company_keys = ? WHERE id = ? AND company_keys IS NOT ?",
+                   [keys, article_id, keys])
+        _save_analysis(db, article_id, analysis, now, ids)
 
 
 def company_id(db: sqlite_utils.Database, name: str, *, kind: str = "company",
@@ -700,14 +756,25 @@ def _entity_id(db, entity: Entity, now: str) -> int:
                       country=entity.country, aliases=entity.aliases, now=now)
 
 
+# Entity kinds the analysis finds that are not counted among an article's companies.
+_NOT_COMPANIES = ("person", "product")
+
+
+def _company_ids(db: sqlite_utils.Database, analysis: Analysis, now: str) -> dict[str, int]:
+    """The stored ids of an analysis's companies (people and products are not companies)."""
+    return {entity.name: _entity_id(db, entity, now) for entity in analysis.entities
+            if entity.kind not in _NOT_COMPANIES}
+
+
 def _save_analysis(db: sqlite_utils.Database, article_id: int, analysis: Analysis,
-                   now: str) -> None:
-    ids: dict[str, int] = {}
+                   now: str, company_ids: dict[str, int]) -> None:
+    """Everything found in an article; `company_ids` from _company_ids, which also gave
+    the article its company keys."""
+    ids = dict(company_ids)
     for entity in analysis.entities:
-        if entity.kind in ("person", "product"):
+        if entity.kind in _NOT_COMPANIES:
             continue
-        cid = _entity_id(db, entity, now)
-        ids[entity.name] = cid
+        cid = company_ids[entity.name]
         db.execute("INSERT OR REPLACE INTO article_companies (article_id, company_id, "
                    "mention_count) VALUES (?,?,?)", [article_id, cid, len(entity.mentions)])
         for m in entity.mentions:
