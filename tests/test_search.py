@@ -348,6 +348,18 @@ def test_company_filter_in_the_text_index_keeps_the_sql_answer(db, query, compan
     assert text_match(query).startswith("{title text} : (")
 
 
+def test_date_order_finds_the_same_articles_without_scoring_them(db):
+    filters = SearchFilters(query="cloud OR breach OR distill*", company="Alibaba",
+                            include_subsidiaries=True)
+    ranked, dated = search(db, filters), search(db, filters, sort="date")
+    assert {h.id for h in dated.hits} == {h.id for h in ranked.hits} and dated.total == ranked.total
+    assert dated.facets == ranked.facets
+    assert all(h.score is not None for h in ranked.hits)
+    assert all(h.score is None for h in dated.hits)
+    days = [h.published for h in dated.hits]
+    assert days == sorted(days, reverse=True)
+
+
 def test_an_analysts_words_never_match_the_company_keys(db):
     cid = db.execute("SELECT company_id FROM company_aliases WHERE key = 'alibaba'").fetchone()[0]
     keys = db.execute("SELECT company_keys FROM articles WHERE id IN (SELECT article_id FROM "

@@ -533,7 +533,10 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
         # Snippets made while FTS5 is on the match cost a few microseconds each; made
         # afterwards for the page, each id is another seek (or, for a prefix, a walk).
         snip = "snippet(articles_fts, 1, ?, ?, '…', 28)" if inline_snippets else "NULL"
-        base = (f"SELECT a.id AS id, {_BM25} AS score, "
+        # BM25's first call counts each phrase's documents, a walk of its whole list:
+        # only a relevance order pays for it.
+        score = _BM25 if sort == "relevance" else "NULL"
+        base = (f"SELECT a.id AS id, {score} AS score, "
                 f"a.published AS published, a.source AS source, {types_col} AS tys, "
                 f"{snip} AS snip FROM articles_fts "
                 "JOIN articles a INDEXED BY idx_articles_search ON a.id = articles_fts.rowid "
