@@ -293,3 +293,14 @@ def test_a_surname_opening_a_sentence_must_be_its_subject():
     text = ("Brindle Labs was fined on Monday. Its founder Tomas Park spoke to reporters. "
             "Park rangers closed the site. Investors backed Park.")
     assert _surname_doc(text) == ["Tomas Park", "Park"]
+
+
+@pytest.mark.parametrize("name,kind", [
+    ("Consumer Data Protection Regulation", "other"),
+    ("Online Harms Act", "other"),
+    ("Data Protection Authority", "regulator"),
+    ("Harbor Data Protection Commission", "regulator"),
+    ("Actuarial Systems", None),  # "Act" only as a whole last word
+])
+def test_a_law_named_after_what_it_governs_is_no_regulator(analyzer, name, kind):
+    assert analyzer.companies.kind_from_name(name) == kind

@@ -107,3 +107,31 @@ def test_migration_indexes_the_companies_of_an_older_database(tmp_path):
                                  sort="date").hits] == [3, 1]
     assert search(db, SearchFilters(query="breach")).total == 3
     db.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_an_unplaced_name_is_filed_only_when_it_is_a_party(tmp_path):
+    db = open_db(tmp_path / "t.db")
+    title = "Hackers hit Corvane Systems"
+    body = ("A gang calling itself Rustmoth claimed the attack on Corvane Systems, whose API "
+            "keys and GDPR records were taken. Corvane Systems said it is investigating.")
+    analysis = _analysis(
+        title, body,
+        entities=[("Corvane Systems", "company", None, (), ["Corvane Systems"]),
+                  ("Rustmoth", "other", None, (), ["Rustmoth"]),
+                  ("API", "other", None, (), ["API"]),
+                  ("GDPR", "other", None, (), ["GDPR"])],
+        allegations=[("Rustmoth", ["Corvane Systems"], ["data_breach"], "alleged",
+                      "Rustmoth claimed the attack on Corvane Systems")],
+        responses=[("Corvane Systems", "investigating",
+                    "Corvane Systems said it is investigating")])
+    article = ExtractedArticle(url="https://news.example.com/r", text=body, title=title,
+                               published="2026-01-02")
+    stored = save_article(db, article, analysis, canonical_url=article.url)
+    filed = {r[0] for r in db.execute(
+        "SELECT c.name FROM article_companies ac JOIN companies c ON c.id = ac.company_id")}
+    assert filed == {"Corvane Systems", "Rustmoth"}
+    assert {r[0] for r in db.execute("SELECT DISTINCT text FROM mentions")} == filed
+    assert db.execute("SELECT COUNT(*) FROM companies WHERE name IN ('API', 'GDPR')"
+                      ).fetchone()[0] == 0
+    hit = search(db, SearchFilters(query="attack")).hits[0]
+    assert hit.id == stored.id and set(hit.companies) == filed

@@ -760,10 +760,27 @@ def _entity_id(db, entity: Entity, now: str) -> int:
 _NOT_COMPANIES = ("person", "product")
 
 
+def _listed(analysis: Analysis) -> set[str]:
+    """Names of the entities an article is filed under (search's company filter and facets,
+    the hits' company lines, company pages).
+
+    People and products are not companies. An organisation the NLP could give no kind
+    ("other") is listed only when it is a party to an allegation or answers one: alone,
+    such names are mostly words the model read as names ("API", "GDPR", a headline's
+    words), and a hacking group or a rights group that matters is a party.
+    """
+    parties = {a.accuser for a in analysis.allegations}
+    parties.update(name for a in analysis.allegations for name in a.accused)
+    parties.update(r.company for r in analysis.responses)
+    return {e.name for e in analysis.entities
+            if e.kind not in _NOT_COMPANIES and (e.kind != "other" or e.name in parties)}
+
+
 def _company_ids(db: sqlite_utils.Database, analysis: Analysis, now: str) -> dict[str, int]:
-    """The stored ids of an analysis's companies (people and products are not companies)."""
+    """The stored ids of the entities an article is filed under (see _listed)."""
+    listed = _listed(analysis)
     return {entity.name: _entity_id(db, entity, now) for entity in analysis.entities
-            if entity.kind not in _NOT_COMPANIES}
+            if entity.name in listed}
 
 
 def _save_analysis(db: sqlite_utils.Database, article_id: int, analysis: Analysis,
@@ -772,7 +789,7 @@ def _save_analysis(db: sqlite_utils.Database, article_id: int, analysis: Analysi
     the article its company keys."""
     ids = dict(company_ids)
     for entity in analysis.entities:
-        if entity.kind in _NOT_COMPANIES:
+        if entity.name not in company_ids:
             continue
         cid = company_ids[entity.name]
         db.execute("INSERT OR REPLACE INTO article_companies (article_id, company_id, "

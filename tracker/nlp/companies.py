@@ -202,6 +202,7 @@ class CompanyFinder:
             (kind, [w.lower() for w in words])
             for kind, words in (rules.get("name_kinds") or {}).items()
         ]
+        self.law_words = {w.lower() for w in rules.get("law_words", [])}
         self.company_desc = {w.lower() for w in rules.get("company_descriptors", [])}
         self.country_heads = (self.company_desc - RELATIONAL_WORDS) | COUNTRY_HEADS_EXTRA
         self.generic_first = {w.lower() for w in rules.get("generic_name_words", [])}
@@ -213,6 +214,9 @@ class CompanyFinder:
     # -- classification helpers -------------------------------------------------------
 
     def kind_from_name(self, name: str) -> str | None:
+        words = name.split()
+        if len(words) > 1 and words[-1].lower() in self.law_words:
+            return "other"  # a law named after what it governs
         low = " " + name.lower() + " "
         for kind, words in self.name_kinds:
             for w in words:
