@@ -6,7 +6,7 @@
     ├── ModelMissingError        no spaCy model installed (exit 2); names the install command
     ├── QueryError               malformed search query or filter (exit 2)
     ├── StorageError             the database cannot be opened, migrated or written (exit 1)
-    ├── LockedError              another `tracker run` holds the database (exit 3)
+    ├── LockedError              another run or re-analysis holds the database (exit 3)
     └── FetchError               one URL could not be fetched; caught per feed/page, recorded
         └── BlockedError         refused on purpose: private address, robots.txt, size cap...
 """

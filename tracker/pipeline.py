@@ -18,7 +18,7 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,7 +62,8 @@ def run_lock(db_path: str, *, wait: bool = False) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             raise LockedError(
-                f"another `tracker run` is using {db_path}; wait for it to finish or pass --wait"
+                f"another `tracker run` (or `tracker reanalyze`) is using {db_path}; wait for "
+                "it to finish or pass --wait"
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
@@ -325,23 +326,42 @@ def _analyze_items_in_worker(items: list[tuple[str, str | None]]) -> list:
     return _pool_analyzer.analyze_items(items)
 
 
-def analyze_texts(items: list[tuple[str, str | None]], settings: Settings | None = None, *,
-                  workers: int = 1, chunk: int = NLP_BATCH) -> Iterator:
-    """Analyses (or the exceptions they raised) of (text, title) pairs, in order.
+@contextlib.contextmanager
+def text_analyzer(settings: Settings, *, workers: int = 1, chunk: int = NLP_BATCH
+                  ) -> Iterator[Callable[[list[tuple[str, str | None]]], Iterator]]:
+    """A function from (text, title) pairs to their analyses (or exceptions), in order.
 
-    With `workers` > 1 the chunks are spread over that many processes; chunks keep
+    The model (or, with `workers` > 1, a pool of processes each holding one) is loaded
+    once for every call made while the context is open. Chunks of `chunk` pairs keep
     nlp.pipe batching inside each worker while all the cores stay busy.
     """
-    settings = settings or Settings()
-    chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
-    if workers <= 1 or len(chunks) <= 1:
+    def chunks(items):
+        return [items[i:i + chunk] for i in range(0, len(items), chunk)]
+
+    if workers <= 1:
         analyzer = Analyzer(settings)
-        for part in chunks:
-            yield from analyzer.analyze_items(part)
+
+        def one(items):
+            for part in chunks(items):
+                yield from analyzer.analyze_items(part)
+
+        yield one
         return
     with start_workers(workers, settings, start="fork") as pool:
-        for result in pool.map(_analyze_items_in_worker, chunks):
-            yield from result
+        def spread(items):
+            for result in pool.map(_analyze_items_in_worker, chunks(items)):
+                yield from result
+
+        yield spread
+
+
+def analyze_texts(items: list[tuple[str, str | None]], settings: Settings | None = None, *,
+                  workers: int = 1, chunk: int = NLP_BATCH) -> Iterator:
+    """Analyses (or the exceptions they raised) of (text, title) pairs, in order."""
+    if len(items) <= chunk:
+        workers = 1  # one chunk: a pool would only add its start-up
+    with text_analyzer(settings or Settings(), workers=workers, chunk=chunk) as analyse:
+        yield from analyse(items)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -680,6 +700,95 @@ def import_records(records: Iterator[tuple[str, dict | None, str | None]], db_pa
             counts["errors"].append({"record": label, "error": str(exc)})
     db.conn.close()
     return counts
+
+
+# --- re-analysis ---------------------------------------------------------------------------
+
+
+@dataclass
+class ReanalyzeSummary:
+    """What `reanalyze` did: how many articles were due, redone and failed."""
+
+    version: str  # the extractor version the articles now carry
+    due: int  # articles analysed by another version (or never), or all with `everything`
+    reanalyzed: int = 0
+    failed: list[dict] = field(default_factory=list)  # {"article_id", "error"}
+    incidents: int = 0  # incidents recomputed because a member's analysis changed
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# Articles read from the database at a time; the NLP still batches NLP_BATCH of them.
+REANALYZE_PAGE = 256
+
+
+def reanalyze(db_path: str, settings: Settings, *, everything: bool = False,
+              limit: int | None = None, workers: int = 1, wait: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> ReanalyzeSummary:
+    """Run the current extractor again over stored articles and replace what was found.
+
+    Without `everything`, only articles another extractor version analysed, or that
+    were stored without the NLP step, are redone, so a run after an upgrade picks up
+    exactly what is out of date and a second run finds nothing to do. Each article is
+    replaced in its own transaction and the incidents of every NLP_BATCH articles are
+    recomputed right after them: an interrupted run loses at most that much incident
+    bookkeeping, never an analysis, and the next run carries on where it stopped. An
+    article the analyzer fails on keeps its old analysis and is reported. Holds the
+    run lock: `tracker run` and this never write at once.
+    """
+    from tracker import incidents
+    from tracker.nlp import EXTRACTOR_VERSION
+
+    if limit is not None and limit < 0:
+        raise UsageError(f"limit must be 0 or more, not {limit}")
+    with run_lock(db_path, wait=wait), text_analyzer(settings, workers=workers) as analyse:
+        db = store.open_db(db_path)
+        try:
+            where, params = ("1", []) if everything else (
+                "extractor_version IS NOT ?", [EXTRACTOR_VERSION])
+            ids = [r[0] for r in db.execute(
+                f"SELECT id FROM articles WHERE {where} ORDER BY id", params)]
+            summary = ReanalyzeSummary(version=EXTRACTOR_VERSION, due=len(ids))
+            todo = ids if limit is None else ids[:limit]
+            done = 0
+            for start in range(0, len(todo), REANALYZE_PAGE):
+                page = todo[start:start + REANALYZE_PAGE]
+                marks = ",".join("?" * len(page))
+                texts = {r[0]: (r[2] or "", r[1]) for r in db.execute(
+                    f"SELECT id, title, text FROM articles WHERE id IN ({marks})", page)}
+                page = [aid for aid in page if aid in texts]  # deleted meanwhile
+                results = analyse([texts[aid] for aid in page])
+                touched: set[int] = set()
+                for n, (aid, result) in enumerate(zip(page, results, strict=True), 1):
+                    if isinstance(result, Exception):
+                        summary.failed.append({"article_id": aid,
+                                               "error": f"analysis failed: {result!r}"})
+                    else:
+                        store.replace_analysis(db, aid, result)
+                        summary.reanalyzed += 1
+                        incident = incidents.incident_of(db, aid)
+                        if incident is not None:
+                            touched.add(incident)
+                    if n % NLP_BATCH == 0 or n == len(page):
+                        summary.incidents += _refresh_incidents(db, touched)
+                        touched.clear()
+                done += len(page)
+                if progress:
+                    progress(done, len(todo))
+        finally:
+            db.conn.close()
+    return summary
+
+
+def _refresh_incidents(db: sqlite_utils.Database, incident_ids: set[int]) -> int:
+    """Recompute incidents whose members were re-analysed; how many were."""
+    from tracker import incidents
+
+    for incident_id in sorted(incident_ids):
+        with db.conn:
+            incidents.refresh(db, incident_id)
+    return len(incident_ids)
 
 
 def read_import_source(path: str) -> Iterator[tuple[str, dict | None, str | None]]:

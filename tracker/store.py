@@ -887,6 +887,10 @@ def stats(db: sqlite_utils.Database) -> dict:
         "SELECT type, COUNT(*) FROM allegation_types GROUP BY type ORDER BY 2 DESC").fetchall())
     out["articles_by_method"] = dict(db.execute(
         "SELECT method, COUNT(*) FROM articles GROUP BY method ORDER BY 2 DESC").fetchall())
+    # Which extractor analysed what (none: stored without NLP); `tracker reanalyze`
+    # brings the others up to the installed version.
+    out["articles_by_extractor"] = {v or "none": n for v, n in db.execute(
+        "SELECT extractor_version, COUNT(*) FROM articles GROUP BY 1 ORDER BY 2 DESC")}
     out["top_companies"] = [
         {"name": n, "kind": k, "articles": c} for n, k, c in db.execute(
             "SELECT c.name, c.kind, COUNT(*) FROM article_companies ac JOIN companies c "

@@ -1,4 +1,5 @@
-"""Commands that fill the database (run, add, import, demo) and describe it (feeds, stats)."""
+"""Commands that fill the database (run, add, import, reanalyze, demo) and describe it
+(feeds, stats)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tracker.cli.common import (
     setup_logging,
     truncate,
 )
+from tracker.errors import StorageError
 from tracker.records import RunSummary, Settings
 
 
@@ -214,6 +216,59 @@ def import_cmd(source, feeds_path, db_path, no_nlp):
     sys.exit(1 if counts["failed"] and not (counts["new"] or counts["duplicate"]) else 0)
 
 
+@main.command("reanalyze")
+@feeds_option
+@db_option
+@click.option("--all", "everything", is_flag=True,
+              help="Redo every article, not only those another extractor version analysed.")
+@click.option("--limit", type=click.IntRange(0), default=None,
+              help="Redo at most this many (oldest first); run again for the rest.")
+@click.option("-w", "--workers", type=click.IntRange(1, 64), default=None,
+              help="NLP worker processes (default: settings.nlp_workers in feeds.yaml).")
+@click.option("--wait", is_flag=True, help="Wait for a running `tracker run` to finish.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@handle_errors
+def reanalyze_cmd(feeds_path, db_path, everything, limit, workers, wait, as_json):
+    """Run the current extractor again over stored articles (after an upgrade).
+
+    Articles analysed by another extractor version, or stored with --no-nlp,
+    are analysed again; what was found in them before (companies, allegations,
+    figures, responses) is replaced, and their incidents are recomputed. Safe
+    to interrupt: the next call carries on where this one stopped.
+
+    Exit code 0 when every article due was redone, 1 when some failed, 3 when a
+    run holds the database.
+
+    \b
+    Examples:
+      tracker reanalyze
+      tracker reanalyze --all --limit 5000 --workers 2
+    """
+    settings, db = _settings_for(feeds_path, db_path)
+    if not Path(db).exists():
+        raise StorageError(f"database {db} does not exist: run `tracker run` or "
+                                 "`tracker demo` first")
+
+    def progress(done: int, total: int) -> None:
+        if interactive():
+            click.echo(f"\rre-analysed {done:,} of {total:,} articles", nl=done == total, err=True)
+
+    summary = pipeline.reanalyze(db, settings, everything=everything, limit=limit,
+                                 workers=workers or settings.nlp_workers, wait=wait,
+                                 progress=progress)
+    if as_json:
+        echo_json(summary.to_dict())
+    else:
+        for f in summary.failed:
+            click.echo(f"article {f['article_id']}: {f['error']}", err=True)
+        left = summary.due - summary.reanalyzed - len(summary.failed)
+        click.echo(f"Re-analysed {summary.reanalyzed:,} of {summary.due:,} articles due with "
+                   f"extractor {summary.version} ({len(summary.failed)} failed"
+                   + (f", {left:,} left for the next call" if left > 0 else "")
+                   + f"); {summary.incidents:,} incidents recomputed.")
+    sys.exit(1 if summary.failed else 0)
+
+
 @main.command("feeds")
 @feeds_option
 @db_option
@@ -274,7 +329,6 @@ def stats_cmd(db_path, fmt):
       tracker stats --db tracker.db
     """
     from tracker.cli.common import resolve_db
-    from tracker.errors import StorageError
 
     path = resolve_db(db_path)
     if not Path(path).exists():
@@ -290,6 +344,10 @@ def stats_cmd(db_path, fmt):
     if s["allegations_by_type"]:
         click.echo("  allegation types: " + ", ".join(
             f"{k} {v}" for k, v in s["allegations_by_type"].items()))
+    if s["articles_by_extractor"]:
+        click.echo("  analysed by: " + ", ".join(
+            f"{k} {v}" for k, v in s["articles_by_extractor"].items())
+            + " (`tracker reanalyze` brings older ones up to date)")
     if s["top_companies"]:
         click.echo("  most mentioned: " + ", ".join(
             f"{c['name']} ({c['articles']})" for c in s["top_companies"]))

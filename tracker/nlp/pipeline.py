@@ -20,7 +20,9 @@ from tracker.nlp.resources import load_gazetteer, load_places, load_rules, load_
 from tracker.nlp.responses import find_responses
 from tracker.records import Allegation, Analysis, Entity, Figure, Mention
 
-EXTRACTOR_VERSION = "nlp-0.1"
+# Stored with every analysis. Raise it when a change to the rules, data files or model
+# changes what is found: `tracker reanalyze` redoes the articles of every other version.
+EXTRACTOR_VERSION = "nlp-0.2"
 MAX_TYPES = 3
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 PROPER_TAGS = {"NNP", "NNPS"}
