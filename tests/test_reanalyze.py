@@ -150,3 +150,28 @@ def test_cli_reports_and_exits(path, tmp_path):
     with pipeline.run_lock(path):
         locked = runner.invoke(main, ["reanalyze", "--db", path])
     assert locked.exit_code == 3 and "tracker reanalyze" in locked.output
+
+
+def test_two_worker_processes_find_what_one_finds(tmp_path):
+    def build(name):
+        path = str(tmp_path / name)
+        db = open_db(path)
+        for n in range(1, 6):
+            _store(db, n, _old())
+        db.conn.close()
+        return path
+
+    def found(path):
+        db = open_db(path)
+        out = [db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+               for table in ("article_companies", "figures", "responses")]
+        out.append(db.execute("SELECT article_id, type, status, accuser_name, evidence "
+                              "FROM allegations ORDER BY 1, 2, 5").fetchall())
+        db.conn.close()
+        return out
+
+    one, two = build("one.db"), build("two.db")
+    assert pipeline.reanalyze(one, Settings(), workers=1).reanalyzed == 5
+    assert pipeline.reanalyze(two, Settings(), workers=2).reanalyzed == 5
+    assert found(one) == found(two)
+    assert found(one)[0]
