@@ -428,7 +428,8 @@ def fold_name(name: str) -> str:
 
 
 def company_key(company_id: int) -> str:
-    """A company's term in the text index's company_keys column (store migration 10)."""
+    """A company's term in the text index's company_keys column (migration 10 fills the
+    column of older databases with the same form, in SQL)."""
     return f"c{company_id}"
 
 
