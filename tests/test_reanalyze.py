@@ -175,3 +175,26 @@ def test_two_worker_processes_find_what_one_finds(tmp_path):
     assert pipeline.reanalyze(two, Settings(), workers=2).reanalyzed == 5
     assert found(one) == found(two)
     assert found(one)[0]
+
+
+def test_ctrl_c_still_recomputes_the_incidents_of_what_was_redone(path, monkeypatch):
+    path, ids = path
+    db = open_db(path)
+    incident = incidents.process_article(db, ids["old"])
+    db.conn.close()
+    real = pipeline.store.replace_analysis
+    calls = []
+
+    def interrupted(db, article_id, analysis):
+        calls.append(article_id)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        real(db, article_id, analysis)
+
+    monkeypatch.setattr(pipeline.store, "replace_analysis", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.reanalyze(path, Settings())
+    assert calls == [ids["old"], ids["never"]]
+    db = open_db(path)
+    label = db.execute("SELECT label FROM incidents WHERE id = ?", [incident]).fetchone()[0]
+    assert "Corvane Systems" in label

@@ -732,8 +732,8 @@ def reanalyze(db_path: str, settings: Settings, *, everything: bool = False,
     were stored without the NLP step, are redone, so a run after an upgrade picks up
     exactly what is out of date and a second run finds nothing to do. Each article is
     replaced in its own transaction and the incidents of every NLP_BATCH articles are
-    recomputed right after them: an interrupted run loses at most that much incident
-    bookkeeping, never an analysis, and the next run carries on where it stopped. An
+    recomputed right after them (at Ctrl-C too): a killed run loses at most that much
+    incident bookkeeping, never an analysis, and the next run carries on. An
     article the analyzer fails on keeps its old analysis and is reported. Holds the
     run lock: `tracker run` and this never write at once.
     """
@@ -752,43 +752,49 @@ def reanalyze(db_path: str, settings: Settings, *, everything: bool = False,
             summary = ReanalyzeSummary(version=EXTRACTOR_VERSION, due=len(ids))
             todo = ids if limit is None else ids[:limit]
             done = 0
-            for start in range(0, len(todo), REANALYZE_PAGE):
-                page = todo[start:start + REANALYZE_PAGE]
-                marks = ",".join("?" * len(page))
-                texts = {r[0]: (r[2] or "", r[1]) for r in db.execute(
-                    f"SELECT id, title, text FROM articles WHERE id IN ({marks})", page)}
-                page = [aid for aid in page if aid in texts]  # deleted meanwhile
-                results = analyse([texts[aid] for aid in page])
-                touched: set[int] = set()
-                for n, (aid, result) in enumerate(zip(page, results, strict=True), 1):
-                    if isinstance(result, Exception):
-                        summary.failed.append({"article_id": aid,
-                                               "error": f"analysis failed: {result!r}"})
-                    else:
-                        store.replace_analysis(db, aid, result)
-                        summary.reanalyzed += 1
-                        incident = incidents.incident_of(db, aid)
-                        if incident is not None:
-                            touched.add(incident)
-                    if n % NLP_BATCH == 0 or n == len(page):
-                        summary.incidents += _refresh_incidents(db, touched)
-                        touched.clear()
-                done += len(page)
-                if progress:
-                    progress(done, len(todo))
+            touched: set[int] = set()  # incidents of redone articles, not yet recomputed
+            try:
+                for start in range(0, len(todo), REANALYZE_PAGE):
+                    page = todo[start:start + REANALYZE_PAGE]
+                    marks = ",".join("?" * len(page))
+                    texts = {r[0]: (r[2] or "", r[1]) for r in db.execute(
+                        f"SELECT id, title, text FROM articles WHERE id IN ({marks})", page)}
+                    page = [aid for aid in page if aid in texts]  # deleted meanwhile
+                    results = analyse([texts[aid] for aid in page])
+                    for n, (aid, result) in enumerate(zip(page, results, strict=True), 1):
+                        if isinstance(result, Exception):
+                            summary.failed.append({"article_id": aid,
+                                                   "error": f"analysis failed: {result!r}"})
+                        else:
+                            store.replace_analysis(db, aid, result)
+                            summary.reanalyzed += 1
+                            incident = incidents.incident_of(db, aid)
+                            if incident is not None:
+                                touched.add(incident)
+                        if n % NLP_BATCH == 0 or n == len(page):
+                            summary.incidents += _refresh_incidents(db, touched)
+                    done += len(page)
+                    if progress:
+                        progress(done, len(todo))
+            except KeyboardInterrupt:
+                # Ctrl-C: what was redone keeps its incidents right before the run stops.
+                summary.incidents += _refresh_incidents(db, touched)
+                raise
         finally:
             db.conn.close()
     return summary
 
 
 def _refresh_incidents(db: sqlite_utils.Database, incident_ids: set[int]) -> int:
-    """Recompute incidents whose members were re-analysed; how many were."""
+    """Recompute incidents whose members were re-analysed and empty the set; how many were."""
     from tracker import incidents
 
     for incident_id in sorted(incident_ids):
         with db.conn:
             incidents.refresh(db, incident_id)
-    return len(incident_ids)
+    count = len(incident_ids)
+    incident_ids.clear()
+    return count
 
 
 def read_import_source(path: str) -> Iterator[tuple[str, dict | None, str | None]]:
