@@ -222,7 +222,7 @@ def import_cmd(source, feeds_path, db_path, no_nlp):
 @click.option("--all", "everything", is_flag=True,
               help="Redo every article, not only those another extractor version analysed.")
 @click.option("--limit", type=click.IntRange(0), default=None,
-              help="Redo at most this many (oldest first); run again for the rest.")
+              help="Redo at most this many (first stored first); run again for the rest.")
 @click.option("-w", "--workers", type=click.IntRange(1, 64), default=None,
               help="NLP worker processes (default: settings.nlp_workers in feeds.yaml).")
 @click.option("--wait", is_flag=True, help="Wait for a running `tracker run` to finish.")
@@ -236,8 +236,8 @@ def reanalyze_cmd(feeds_path, db_path, everything, limit, workers, wait, as_json
     figures, responses) is replaced, and their incidents are recomputed. Safe
     to interrupt: the next call carries on where this one stopped.
 
-    Exit code 0 when every article due was redone, 1 when some failed, 3 when a
-    run holds the database.
+    Exit code 0 when every article it took up was redone, 1 when some failed
+    (they keep their old analysis), 3 when a run holds the database.
 
     \b
     Examples:
