@@ -281,6 +281,8 @@ class ArticleContext:
     sents: list
     slots: list[list[Slot]] = field(default_factory=list)
     text: str = ""  # doc.text, built once (spaCy rebuilds it on every access)
+    # each sentence's text, cut from `text` once: a Span's .text rebuilds it token by token
+    sent_texts: list[str] = field(default_factory=list)
     parses: dict = field(
         default_factory=dict
     )  # sentence index -> parsed Doc of that sentence alone
@@ -350,11 +352,10 @@ class AllegationFinder:
             si = bisect.bisect_right(starts, a) - 1
             if si < 0:
                 continue
-            sent = ctx.sents[si]
             # "China targeted" an attack only where the sentence is about one; "anti-China" is
             # no subject
             if group == "v" and (
-                "targeted" in m.group(0) and not CYBER_RE.search(sent.text)
+                "targeted" in m.group(0) and not CYBER_RE.search(ctx.sent_texts[si])
                 or text[a - 1 : a] == "-"
             ):
                 continue
@@ -391,6 +392,7 @@ class AllegationFinder:
         ctx = ArticleContext(
             doc, parties, sents, [[] for _ in sents], doc.text if text is None else text
         )
+        ctx.sent_texts = [ctx.text[s.start_char:s.end_char] for s in sents]
         sent_of_tok = {}
         for si, s in enumerate(sents):
             for i in range(s.start, s.end):
@@ -409,7 +411,7 @@ class AllegationFinder:
         for si, s in enumerate(sents):
             taken = [(x.start, x.end) for x in ctx.slots[si]]
             for rx, want in ((self.ref_re, ACCUSABLE_KINDS), (self.reg_ref_re, AUTHORITY_KINDS)):
-                for m in rx.finditer(s.text):
+                for m in rx.finditer(ctx.sent_texts[si]):
                     a, b = s.start_char + m.start(), s.start_char + m.end()
                     # "the EU's competition regulator": the owner may be named, the phrase
                     # is the party
@@ -524,6 +526,8 @@ class AllegationFinder:
         return hits
 
     def status_in(self, text: str, has_authority: bool) -> str | None:
+        if self.tax.any_status_re is None or not self.tax.any_status_re.search(text):
+            return None
         best, rank = None, -1
         hedge = HEDGE_RE.search(text)
         wanted = bool(WANT_RE.search(text))
@@ -550,10 +554,10 @@ class AllegationFinder:
     def is_candidate(self, ctx: ArticleContext, si: int) -> bool:
         """Whether a sentence can carry an accusation: a cue word and a party to accuse."""
         if not any(s.kind in ACCUSABLE_KINDS for s in ctx.slots[si]) and not re.search(
-            r"\b(?:it|It|they|They)\b", ctx.sents[si].text
+            r"\b(?:it|It|they|They)\b", ctx.sent_texts[si]
         ):
             return False
-        text = ctx.sents[si].text
+        text = ctx.sent_texts[si]
         return bool(ACCUSE_RE.search(text) or ATTRIB_RE.search(text) and self.types_in(text))
 
     def parse_roles(self, ctx: ArticleContext, si: int, slots: list[Slot]):
@@ -589,7 +593,7 @@ class AllegationFinder:
                 out.append(t)
             return out
 
-        away = self._addressed(ctx.sents[si].text, s0, slots)
+        away = self._addressed(ctx.sent_texts[si], s0, slots)
 
         def pick_accuser(cands: list[Slot]) -> Slot | None:
             # "the complaint, sent to the SEC and the FTC, says": where it went does not accuse
@@ -702,7 +706,7 @@ class AllegationFinder:
         settle charges" (the acting authority of the sentence, if any, accuses X), and "the
         FCC's investigation into the breach" with no party named (the inquiry is into the
         company the preceding sentences are about)."""
-        text, s0 = ctx.sents[si].text, ctx.sents[si].start_char
+        text, s0 = ctx.sent_texts[si], ctx.sents[si].start_char
         for s in slots:
             pre = text[max(0, s.start - s0 - 40) : s.start - s0]
             if s.kind == "company" and PAID_BY_RE.search(pre):
@@ -763,7 +767,7 @@ class AllegationFinder:
 
     def sentence_claim(self, ctx: ArticleContext, si: int) -> SentenceClaim | None:
         sent = ctx.sents[si]
-        text = sent.text
+        text = ctx.sent_texts[si]
         s0 = sent.start_char
         type_hits = self.types_in(text)
         if "antitrust" in self.tax.type_res and DEAL_BLOCK_RE.search(text):
@@ -1049,17 +1053,17 @@ class AllegationFinder:
         sent = ctx.sents[si]
         s0 = sent.start_char
         for s in ctx.slots[si]:
-            if s.kind != "actor" or not RESPONSIBILITY_RE.match(sent.text, s.end - s0):
+            if s.kind != "actor" or not RESPONSIBILITY_RE.match(ctx.sent_texts[si], s.end - s0):
                 continue
             return SentenceClaim(
                 si,
                 sent.start_char,
                 sent.end_char,
-                sent.text.strip(),
+                ctx.sent_texts[si].strip(),
                 None,
                 [s.key],
                 sorted(type_hits, key=lambda t: -type_hits[t]),
-                self.status_in(sent.text, False) or "alleged",
+                self.status_in(ctx.sent_texts[si], False) or "alleged",
                 None,
                 0.6,
             )
@@ -1123,8 +1127,9 @@ class AllegationFinder:
         accuses nobody; a former officer speaks for himself."""
         sent = ctx.sents[si]
         s0 = sent.start_char
-        m = OFFICER_SPEAKER_RE.search(sent.text)
-        if m is None or FORMER_RE.search(sent.text[max(0, m.start() - 12) : m.start()]):
+        text = ctx.sent_texts[si]
+        m = OFFICER_SPEAKER_RE.search(text)
+        if m is None or FORMER_RE.search(text[max(0, m.start() - 12) : m.start()]):
             return accuser
         a, b = s0 + m.start(), s0 + m.end()
         if accuser is not None and not (a <= accuser.start < b):

@@ -98,11 +98,16 @@ class FigureFinder:
                 self.units[w.lower()] = unit
             self.units[unit] = unit
         self.stoppers = {w.lower() for w in rules.get("unit_stoppers") or []}
-        self.qualifiers = sorted(
-            ((p.lower(), q) for q, ps in (rules.get("qualifiers") or {}).items() for p in ps),
-            key=lambda x: len(x[0]),
-            reverse=True,
-        )
+        # Longest phrase first, each compiled once: a figure's qualifier is the longest
+        # phrase that ends right before it ("more than", not "than").
+        self.qualifiers = [
+            (re.compile(rf"(?:^|[^\w]){re.escape(phrase)}\s*(?:a total of\s*)?$"), q)
+            for phrase, q in sorted(
+                ((p.lower(), q) for q, ps in (rules.get("qualifiers") or {}).items() for p in ps),
+                key=lambda x: len(x[0]),
+                reverse=True,
+            )
+        ]
         self.money_include = re.compile(
             r"\b(?:" + "|".join(re.escape(w) for w in rules.get("money_include", [])) + r")", re.I
         )
@@ -125,8 +130,8 @@ class FigureFinder:
     def _qualifier(self, text: str, start: int) -> str | None:
         before = text[max(0, start - 30) : start].lower()
         before = re.sub(r"\s+", " ", before)
-        for phrase, q in self.qualifiers:
-            if re.search(rf"(?:^|[^\w]){re.escape(phrase)}\s*(?:a total of\s*)?$", before):
+        for rx, q in self.qualifiers:
+            if rx.search(before):
                 return q
         return None
 

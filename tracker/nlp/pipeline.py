@@ -343,12 +343,12 @@ class Analyzer:
         stage: dict[str, str] = {}
         types_near: dict[str, dict[str, int]] = {}
         rank = self.taxonomy.status_rank
-        for si, sent in enumerate(ctx.sents):
+        for si in range(len(ctx.sents)):
             keys = {s.key for s in ctx.slots[si]}
             if not keys:
                 continue
             has_auth = any(s.kind in AUTHORITY_KINDS for s in ctx.slots[si])
-            st = self.allegations.status_in(sent.text, has_auth)
+            st = self.allegations.status_in(ctx.sent_texts[si], has_auth)
             for k in keys:
                 if st and rank.get(st, 0) > rank.get(stage.get(k, "alleged"), 0):
                     stage[k] = st
@@ -515,7 +515,7 @@ class Analyzer:
                     text=text[f.start : f.end],
                     start=f.start,
                     end=f.end,
-                    sentence=sent.text.strip(),
+                    sentence=ctx.sent_texts[si].strip(),
                     allegation=link,
                 )
             )

@@ -183,6 +183,9 @@ class Taxonomy:
         # sentences have none), before each type's own regex counts its cues
         self.any_type_re = cue_regex([c for cues in self.types.values() for c in cues or ()])
         self.status_res = {s: cue_regex(c) for s, (_, c) in self.statuses.items()}
+        # the same for the stages past "alleged" (the default, never looked for)
+        self.any_status_re = cue_regex(
+            [c for s, (_, cues) in self.statuses.items() if s != "alleged" for c in cues or ()])
         self.status_rank = {s: r for s, (r, _) in self.statuses.items()}
         self.response_res = {r: cue_regex(c) for r, c in self.responses.items()}
         self.attribution_re = cue_regex(self.attribution)

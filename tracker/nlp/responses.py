@@ -149,13 +149,14 @@ def find_responses(ctx: ArticleContext, tax: Taxonomy, accused: list[str]) -> li
     def add(party: str, rid: str, sent) -> None:
         if (party, rid) not in seen:
             seen.add((party, rid))
-            out.append(Response(party, rid, sent.text.strip(), sent.start_char, sent.end_char))
+            out.append(Response(party, rid, ctx.text[sent.start_char:sent.end_char].strip(),
+                                sent.start_char, sent.end_char))
 
     last_accused = accused[0]
     last_person = next((a for a in accused if _kind(ctx, a) == "person"), None)
     last_speaker: str | None = None
     for si, sent in enumerate(ctx.sents):
-        text = sent.text
+        text = ctx.sent_texts[si]
         s0 = sent.start_char
         slots = ctx.slots[si]
         named = [s for s in slots if s.key in accused]
