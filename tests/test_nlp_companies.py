@@ -304,3 +304,38 @@ def test_a_surname_opening_a_sentence_must_be_its_subject():
 ])
 def test_a_law_named_after_what_it_governs_is_no_regulator(analyzer, name, kind):
     assert analyzer.companies.kind_from_name(name) == kind
+
+
+def test_function_words_letters_and_roles_name_nobody(analyzer):
+    finder = analyzer.companies
+    doc = analyzer.nlp.make_doc("However WHO E CEO Founder Brightmoor I.")
+    verdicts = {t.text: finder._no_name(doc, doc[t.i:t.i + 1]) for t in doc}
+    assert verdicts == {"However": True, "WHO": False, "E": True, "CEO": True, "Founder": True,
+                        "Brightmoor": False, "I.": True}
+
+
+@pytest.mark.parametrize("text,not_names", [
+    ("Brightmoor Robotics signed the lease in March. However, the group raised alarm at the "
+     "terms of the deal, which it called unfair.", {"However"}),
+    ("The sensors were tested on rats first. In 2019, a research group led by Halvard Stene "
+     "found the same receptors in people.", {"In 2019", "In"}),
+    ("“We will not gamble on safety,” company CEO Orla Brandt said on Tuesday.", {"CEO"}),
+])
+def test_an_opening_function_word_or_a_role_is_no_company(analyzer, text, not_names):
+    names = set(kinds(analyzer.analyze(text)))
+    assert not names & not_names, names
+
+
+def test_a_role_before_of_is_not_part_of_the_name(analyzer):
+    a = analyzer.analyze("“The market is wide open,” said Dana Reyes, CEO and Founder of "
+                         "Brightmoor Robotics Inc.\n\nBrightmoor Robotics Inc. builds lunar landers.")
+    names = set(kinds(a))
+    assert "Brightmoor Robotics Inc." in names
+    assert not any(n.startswith("Founder") for n in names)
+
+
+def test_a_descriptor_shared_with_people_leaves_a_person_a_person(analyzer):
+    a = analyzer.analyze("The fund was backed by investor Carl Danvers, who said bubbles do not "
+                         "grow out of thin air. Rival Dana Whitcombe disagreed.")
+    k = kinds(a)
+    assert k.get("Carl Danvers") == "person" and k.get("Dana Whitcombe") == "person", k

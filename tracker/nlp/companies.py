@@ -207,6 +207,8 @@ class CompanyFinder:
         self.country_heads = (self.company_desc - RELATIONAL_WORDS) | COUNTRY_HEADS_EXTRA
         self.generic_first = {w.lower() for w in rules.get("generic_name_words", [])}
         self.other_desc = [w.lower() for w in rules.get("other_descriptors", [])]
+        self.people_desc = {w.lower() for w in rules.get("people_descriptors", [])}
+        self.role_set = {r.lower() for r in rules.get("company_roles", [])}
         self.roles = sorted(
             (r.lower() for r in rules.get("company_roles", [])), key=len, reverse=True
         )
@@ -396,6 +398,8 @@ class CompanyFinder:
             by_text.setdefault(span.text, []).append((span, label))
 
         for text, group in by_text.items():
+            if self._no_name(doc, group[0][0]):
+                continue
             p = Party(text, "other")
             for span, label in group:
                 if label == "ORG":
@@ -405,6 +409,8 @@ class CompanyFinder:
                 elif label == "RULE":
                     p.evidence += 1
                 dk = self.descriptor_kind(doc, span)
+                if dk == "company" and label == "PERSON" and self._people_word_before(doc, span):
+                    dk = None
                 if dk == "company" or self.role_evidence(doc, span):
                     p.evidence += 1
                 elif dk in ("other", "product"):
@@ -439,6 +445,11 @@ class CompanyFinder:
         start, end = ent.start, ent.end
         while start < end and (doc[start].text in DETERMINERS or doc[start].is_punct):
             start += 1
+        # "Founder of Ceres Robotics Inc.": the role is not part of the name
+        for k in range(start + 1, min(end - 1, start + 5)):
+            if doc[k].lower_ == "of" and doc[start:k].text.lower() in self.role_set:
+                start = k + 1
+                break
         while end > start and (doc[end - 1].text in ("'s", "’s", "'") or doc[end - 1].is_punct):
             end -= 1
         # NER sometimes swallows a verb or a second name: "Universal sued Midjourney"
@@ -458,6 +469,24 @@ class CompanyFinder:
         if "\n" in doc[start:end].text_with_ws.strip():
             return None
         return span
+
+    def _no_name(self, doc: Doc, span: Span) -> bool:
+        """A single letter, a lone function word ("However") or a role ("CEO", "Founder")
+        is no one's name, whatever the model or a context rule made of it."""
+        text = span.text
+        if len(text.strip(".")) < 2:
+            return True
+        # (in capitals a stop word can be a name: "WHO")
+        if len(span) == 1 and (span[0].is_stop and not span[0].is_upper
+                               or text.lower() in self.role_set):
+            return True
+        return False
+
+    def _people_word_before(self, doc: Doc, span: Span) -> bool:
+        j = span.start - 1
+        if j >= 0 and doc[j].lower_ in ("called", "named"):
+            j -= 1
+        return j >= 0 and doc[j].lower_ in self.people_desc
 
     def _with_name(self, doc: Doc, span: Span, taken: set) -> Span:
         """A legal suffix found alone ("SAS" of "PUBLIVOX SAS") takes the name before it."""
@@ -498,6 +527,12 @@ class CompanyFinder:
                 and doc[j].lower_ not in DATE_WORDS
             ):
                 j += 1
+            # a capitalised function word ("However, the group...", "In 2012, a research
+            # group...") names nobody, even followed by a number
+            if j > i and tok.is_stop and not tok.is_upper and all(
+                    t.like_num for t in doc[i + 1 : j]):
+                i = j
+                continue
             if j > i:
                 span = doc[i:j]
                 # a capitalised word opening a sentence needs the strongest evidence: an apposition
