@@ -74,3 +74,33 @@ def test_large_blocks_go_back_to_the_system_on_glibc():
     if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
         pytest.skip("mallopt is glibc's")
     assert return_large_blocks() is True
+
+
+GERMAN = ("Die Digitalisierung als Wachstumstreiber zieht sich durch alle Branchen. Auf der Messe "
+          "in Köln zeigen Anbieter wie Velmora ihre Plattformen, und die Besucher erwarten "
+          "Vorträge über Datenschutz, Impfungen in Kliniken, Prozesse in Einrichtungen und "
+          "Effizienz. Nach Angaben der Veranstalter kommen mehr Aussteller als im Vorjahr; viele "
+          "Gespräche drehen sich um Informationen, Primärsysteme und die Anbindung an Netze.")
+ENGLISH = ("Velmora said on Monday that Corvane Systems used 12,000 fake accounts to copy its "
+           "models, and it has asked regulators in Brussels to look into the matter. Corvane "
+           "Systems denied the claims and said it would fight any case brought against it, "
+           "adding that its own engineers had built every one of its products from scratch.")
+
+
+def test_a_text_in_another_language_is_not_read_as_english():
+    from tracker.nlp.pipeline import looks_english
+
+    words = shared_analyzer().english_words
+    assert looks_english(ENGLISH, words)
+    assert not looks_english(GERMAN, words)
+    assert not looks_english("Сегодня компания объявила о новых правилах. " * 10, words)
+    assert looks_english("Velmora Corvane Impfungen", words)  # too short to tell
+
+
+def test_a_text_in_another_language_gets_an_empty_analysis_in_its_place():
+    out = list(shared_analyzer().analyze_many([(ENGLISH, None), (GERMAN, "Messe"),
+                                               (ENGLISH, "Velmora v Corvane")]))
+    assert [bool(a.entities) for a in out] == [True, False, True]
+    assert out[1].text == join_title(GERMAN, "Messe")  # offsets still index the article
+    assert not (out[1].allegations or out[1].figures or out[1].responses)
+    assert out[2].text == join_title(ENGLISH, "Velmora v Corvane")
