@@ -328,7 +328,8 @@ def test_an_opening_function_word_or_a_role_is_no_company(analyzer, text, not_na
 
 def test_a_role_before_of_is_not_part_of_the_name(analyzer):
     a = analyzer.analyze("“The market is wide open,” said Dana Reyes, CEO and Founder of "
-                         "Brightmoor Robotics Inc.\n\nBrightmoor Robotics Inc. builds lunar landers.")
+                         "Brightmoor Robotics Inc.\n\nBrightmoor Robotics Inc. builds lunar "
+                         "landers.")
     names = set(kinds(a))
     assert "Brightmoor Robotics Inc." in names
     assert not any(n.startswith("Founder") for n in names)
@@ -339,3 +340,18 @@ def test_a_descriptor_shared_with_people_leaves_a_person_a_person(analyzer):
                          "grow out of thin air. Rival Dana Whitcombe disagreed.")
     k = kinds(a)
     assert k.get("Carl Danvers") == "person" and k.get("Dana Whitcombe") == "person", k
+
+
+@pytest.mark.parametrize("words,cut", [
+    ("Harbor Music Awards after Delvin", "Harbor Music Awards"),
+    ("Velmora Labs against Corvane", "Velmora Labs"),
+    ("Council on Energy Policy", "Council on Energy Policy"),  # a name's own small word
+    ("Society for the Prevention of Cruelty to Children", "Society for the Prevention of "
+     "Cruelty to Children"),
+])
+def test_a_lower_case_preposition_between_two_names_ends_the_first(analyzer, words, cut):
+    from spacy.tokens import Span
+
+    doc = analyzer.nlp.make_doc(words + " said.")
+    span = analyzer.companies._clean(doc, Span(doc, 0, len(doc) - 2, label="ORG"))
+    assert span is not None and span.text == cut

@@ -17,6 +17,10 @@ DETERMINERS = {"the", "The", "THE"}
 # Verbs (a headline capitalises them) and case names that end a name the model ran on.
 SPLIT_WORDS = {"sue", "sued", "sues", "accuse", "accuses", "accused", "fines", "fined", "said",
                "says", "v.", "vs", "vs."}
+# Prepositions that, written in lower case, join two names the model ran into one
+# ("American Music Awards after Swift"). A name's own small words are others: "of", "and",
+# "for", "on" ("National Institute on Drug Abuse"), "to" ("Cruelty to Children")...
+JOINING_WORDS = {"after", "against", "into", "over"}
 BAD_CHARS = re.compile(r"[|/\n£€$:<>=\"]|^\W|\d{3,}")
 ACRONYM = re.compile(r"^[A-Z]{2,5}$")
 # Suffixes that make any name a company, whatever else it contains.
@@ -454,7 +458,7 @@ class CompanyFinder:
             end -= 1
         # NER sometimes swallows a verb or a second name: "Universal sued Midjourney"
         for i in range(start, end):
-            if doc[i].text == "," or doc[i].lower_ in SPLIT_WORDS:
+            if doc[i].text == "," or doc[i].lower_ in SPLIT_WORDS or doc[i].text in JOINING_WORDS:
                 if i == start and doc[i].text != ",":
                     start += 1  # a headline's verb read into the name: "Authors Sue Scribewell"
                     continue
