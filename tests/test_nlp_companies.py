@@ -355,3 +355,11 @@ def test_a_lower_case_preposition_between_two_names_ends_the_first(analyzer, wor
     doc = analyzer.nlp.make_doc(words + " said.")
     span = analyzer.companies._clean(doc, Span(doc, 0, len(doc) - 2, label="ORG"))
     assert span is not None and span.text == cut
+
+
+def test_a_role_of_the_institution_leaves_the_institution(analyzer):
+    from spacy.tokens import Span
+
+    doc = analyzer.nlp.make_doc("Chairman of the Harbor Reserve Board said.")
+    span = analyzer.companies._clean(doc, Span(doc, 0, 6, label="ORG"))
+    assert span is not None and span.text == "Harbor Reserve Board"

@@ -449,10 +449,13 @@ class CompanyFinder:
         start, end = ent.start, ent.end
         while start < end and (doc[start].text in DETERMINERS or doc[start].is_punct):
             start += 1
-        # "Founder of Ceres Robotics Inc.": the role is not part of the name
+        # "Founder of Ceres Robotics Inc.", "Chairman of the Federal Reserve": the role is
+        # not part of the name
         for k in range(start + 1, min(end - 1, start + 5)):
             if doc[k].lower_ == "of" and doc[start:k].text.lower() in self.role_set:
                 start = k + 1
+                while start < end and doc[start].lower_ == "the":
+                    start += 1
                 break
         while end > start and (doc[end - 1].text in ("'s", "’s", "'") or doc[end - 1].is_punct):
             end -= 1
