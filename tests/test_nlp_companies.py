@@ -309,7 +309,7 @@ def test_a_law_named_after_what_it_governs_is_no_regulator(analyzer, name, kind)
 def test_function_words_letters_and_roles_name_nobody(analyzer):
     finder = analyzer.companies
     doc = analyzer.nlp.make_doc("However WHO E CEO Founder Brightmoor I.")
-    verdicts = {t.text: finder._no_name(doc, doc[t.i:t.i + 1]) for t in doc}
+    verdicts = {t.text: finder._no_name(doc[t.i:t.i + 1]) for t in doc}
     assert verdicts == {"However": True, "WHO": False, "E": True, "CEO": True, "Founder": True,
                         "Brightmoor": False, "I.": True}
 

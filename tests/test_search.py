@@ -381,7 +381,7 @@ def test_snippets_made_in_the_main_query_match_the_page_pass(db, monkeypatch, qu
     import tracker.search as search_mod
 
     filters = SearchFilters(query=query, company="Alibaba", include_subsidiaries=True)
-    ids = search_mod._company_ids(db, filters)
+    ids = search_mod._named_company_ids(db, filters)
     assert len(ids) == 2 and search_mod._few_articles(db, ids)
     inline = search(db, filters)
     assert inline.hits and all(MARK_START in h.snippet_marked for h in inline.hits)

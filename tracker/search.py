@@ -507,7 +507,7 @@ def search(db: sqlite_utils.Database, filters: SearchFilters, *, sort: str = "re
     inline_snippets = False
     clause_filters = filters
     if has_text and filters.company:
-        company_ids = _company_ids(db, filters)
+        company_ids = _named_company_ids(db, filters)
         if company_ids:
             # The company is a condition of the FTS5 expression: FTS5 skips through the
             # text's matches to the company's articles, in C, instead of handing every
@@ -626,7 +626,7 @@ _SEP = "\x1f"
 INLINE_SNIPPET_MAX = 4000
 
 
-def _company_ids(db: sqlite_utils.Database, filters: SearchFilters) -> list[int]:
+def _named_company_ids(db: sqlite_utils.Database, filters: SearchFilters) -> list[int]:
     """The ids the company filter names: the company, with its subsidiaries if asked."""
     sub, sub_params = _company_ids_sql(filters.company, filters.include_subsidiaries)
     return sorted({r[0] for r in db.execute(sub, sub_params)})

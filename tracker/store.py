@@ -456,16 +456,21 @@ def content_hash(text: str) -> str:
 READ_MMAP_BYTES = 1 << 32
 
 
+def require_db(path: str | Path) -> None:
+    """StorageError unless the database file exists (commands that only read or update one
+    must not create an empty database by mistake)."""
+    if not Path(path).exists():
+        raise StorageError(
+            f"database {path} does not exist: run `tracker run` or `tracker demo` first")
+
+
 def open_db(path: str | Path, *, readonly: bool = False,
             migrate: bool = True) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database; read-only opens never write."""
     path = str(path)
     try:
         if readonly:
-            if not Path(path).exists():
-                raise StorageError(
-                    f"database {path} does not exist: run `tracker run` or `tracker demo` first"
-                )
+            require_db(path)
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
             conn.execute(f"PRAGMA mmap_size={READ_MMAP_BYTES}")
             db = sqlite_utils.Database(conn)

@@ -9,8 +9,7 @@ import click
 from tracker.cli import main
 from tracker.cli.common import db_option, handle_errors, resolve_db
 from tracker.digest import FORMATS, DigestFilters, build_digest, publish, resolve_window
-from tracker.errors import StorageError
-from tracker.store import open_db
+from tracker.store import open_db, require_db
 
 
 @main.command("digest")
@@ -52,9 +51,7 @@ def digest_cmd(since, until, name, dry_run, company, types, feed_tag, min_confid
       tracker digest --since 2025-03-01 --company Alibaba --format json
     """
     path = resolve_db(db_path)
-    if not Path(path).exists():
-        raise StorageError(f"database {path} does not exist: run `tracker run` or "
-                           "`tracker demo` first")
+    require_db(path)
     db = open_db(path, readonly=not name or dry_run)
     try:
         start, end = resolve_window(db, since=since, name=name, until=until)

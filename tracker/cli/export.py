@@ -9,9 +9,8 @@ import click
 from tracker.cli import main
 from tracker.cli.common import db_option, handle_errors, resolve_db
 from tracker.cli.search import build_filters, filter_options
-from tracker.errors import StorageError
 from tracker.export import FORMATS, export_dataset
-from tracker.store import open_db
+from tracker.store import open_db, require_db
 
 
 @main.command("export")
@@ -43,9 +42,7 @@ def export_cmd(fmt, out_dir, query, no_text, db_path, **filter_args):
       tracker export --format jsonl --out alibaba/ --company Alibaba --type model_distillation
     """
     path = resolve_db(db_path)
-    if not Path(path).exists():
-        raise StorageError(f"database {path} does not exist: run `tracker run` or "
-                           "`tracker demo` first")
+    require_db(path)
     filters = build_filters(query, **filter_args)
     db = open_db(path, readonly=True)
     try:

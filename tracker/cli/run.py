@@ -21,7 +21,6 @@ from tracker.cli.common import (
     setup_logging,
     truncate,
 )
-from tracker.errors import StorageError
 from tracker.records import RunSummary, Settings
 
 
@@ -245,9 +244,7 @@ def reanalyze_cmd(feeds_path, db_path, everything, limit, workers, wait, as_json
       tracker reanalyze --all --limit 5000 --workers 2
     """
     settings, db = _settings_for(feeds_path, db_path)
-    if not Path(db).exists():
-        raise StorageError(f"database {db} does not exist: run `tracker run` or "
-                                 "`tracker demo` first")
+    store.require_db(db)
 
     def progress(done: int, total: int) -> None:
         if interactive():
@@ -331,8 +328,7 @@ def stats_cmd(db_path, fmt):
     from tracker.cli.common import resolve_db
 
     path = resolve_db(db_path)
-    if not Path(path).exists():
-        raise StorageError(f"database {path} does not exist: run `tracker run` or `tracker demo`")
+    store.require_db(path)
     s = store.stats(store.open_db(path))
     if fmt == "json":
         echo_json(s)

@@ -213,9 +213,6 @@ class CompanyFinder:
         self.other_desc = [w.lower() for w in rules.get("other_descriptors", [])]
         self.people_desc = {w.lower() for w in rules.get("people_descriptors", [])}
         self.role_set = {r.lower() for r in rules.get("company_roles", [])}
-        self.roles = sorted(
-            (r.lower() for r in rules.get("company_roles", [])), key=len, reverse=True
-        )
 
     # -- classification helpers -------------------------------------------------------
 
@@ -306,7 +303,7 @@ class CompanyFinder:
         i = span.end
         if i < len(doc) and doc[i].text in ("'s", "’s", "'"):
             after = " ".join(t.lower_ for t in doc[i + 1 : i + 6])
-            if any(after.startswith(r) for r in self.roles):
+            if any(after.startswith(r) for r in self.role_set):
                 return True
         if (
             span.start >= 2
@@ -402,7 +399,7 @@ class CompanyFinder:
             by_text.setdefault(span.text, []).append((span, label))
 
         for text, group in by_text.items():
-            if self._no_name(doc, group[0][0]):
+            if self._no_name(group[0][0]):
                 continue
             p = Party(text, "other")
             for span, label in group:
@@ -477,7 +474,7 @@ class CompanyFinder:
             return None
         return span
 
-    def _no_name(self, doc: Doc, span: Span) -> bool:
+    def _no_name(self, span: Span) -> bool:
         """A single letter, a lone function word ("However") or a role ("CEO", "Founder")
         is no one's name, whatever the model or a context rule made of it."""
         text = span.text
